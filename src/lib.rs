@@ -1,0 +1,11 @@
+//! sockdiff: finds out what operating systems really do when sockets share
+//! local addresses, and proves it.
+//!
+//! A [`model`] of each OS predicts every statement of a [`case`]; an
+//! executor ([`exec`]) runs the same case for real; [`run`] diffs the two
+//! step by step; [`report`] writes what differs.
+
+pub mod case;
+pub mod model;
+pub mod outcome;
+pub mod platform;

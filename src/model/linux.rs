@@ -1,0 +1,1000 @@
+//! The `linux` model: Linux 6.8+ (checked on 6.18) as described in
+//! `shared/semantics/linux.md`, one rule per decision, checks in the order
+//! the kernel makes them. Rule ids and sources: [`super::rules`].
+
+use super::rules::*;
+use super::state::{Endpoint, Life, Memo, Opts, PortVal, Sock, SockId, SlotState, State, Tcp, View};
+use super::{Branch, Model, PortArg, Prediction, StepCtx, rule_ids_of};
+use crate::case::{Addr, Family, Kind, Op, Proto, SockOpt, Slot};
+use crate::outcome::{Errno, Outcome};
+use crate::platform::{ModelSpec, Platform, Version};
+
+use Errno::*;
+
+/// The Linux model.
+#[derive(Clone, Debug)]
+pub struct Linux {
+    version: Option<Version>,
+    /// `net.ipv6.bindv6only`: new IPv6 sockets start v6only.
+    bindv6only: bool,
+}
+
+impl Linux {
+    /// The model of `version` (newest known if `None`).
+    pub fn new(version: Option<Version>, bindv6only: bool) -> Linux {
+        Linux { version, bindv6only }
+    }
+}
+
+fn fail(rule: &'static str, e: Errno, st: &State) -> Prediction {
+    Prediction::one(rule, Outcome::Err(e), st.clone())
+}
+
+fn ok(rule: &'static str, st: State) -> Prediction {
+    Prediction::one(rule, Outcome::Ok, st)
+}
+
+/// The live socket of a slot, or the EBADF answer for a dead name.
+fn live(st: &State, slot: Slot) -> Result<SockId, Prediction> {
+    match st.slots.get(slot as usize) {
+        Some(SlotState::Live(id)) => Ok(*id),
+        _ => Err(fail(LINUX_DEAD_NAME, EBADF, st)),
+    }
+}
+
+impl Model for Linux {
+    fn spec(&self) -> ModelSpec {
+        ModelSpec { platform: Platform::Linux, version: self.version.clone() }
+    }
+
+    fn step(&self, st: &State, op: &Op, ctx: &StepCtx<'_>) -> Prediction {
+        let mut p = match *op {
+            Op::Socket { slot, kind, other } => {
+                let mut ns = st.clone();
+                let id = ns.add(Sock::new(kind, other, self.bindv6only));
+                ns.slots[slot as usize] = SlotState::Live(id);
+                ok(LINUX_SOCKET, ns)
+            }
+            Op::Set { slot, opt, on } => self.set(st, slot, opt, on),
+            Op::Bind { slot, addr, .. } => self.bind(st, slot, addr, ctx),
+            Op::Listen { slot } => self.listen(st, slot, ctx),
+            Op::Connect { slot, addr, .. } => self.connect(st, slot, addr, ctx),
+            Op::Accept { slot, listener } => self.accept(st, slot, listener),
+            Op::Close { slot } => self.close(st, slot),
+            Op::Probe { kind, addr, .. } => self.probe(st, kind, addr, ctx),
+        };
+        for b in &mut p.branches {
+            prune_memos(&mut b.state);
+        }
+        p
+    }
+
+    fn rule_ids(&self) -> Vec<&'static str> {
+        rule_ids_of(&["linux"])
+    }
+}
+
+/// A port's memo lives while the port has an owner that was not bound by
+/// connect (the 2025 "update bind bucket state on port release" series
+/// resets it when only connect-bound owners remain).
+fn prune_memos(st: &mut State) {
+    let socks = &st.socks;
+    st.memos.retain(|(p, _)| socks.iter().any(|s| s.is_tcp() && s.port() == Some(*p) && !s.connect_bound));
+}
+
+/// Wildcard address of a family.
+fn wildcard(f: Family) -> Addr {
+    match f {
+        Family::V4 => Addr::Any4,
+        Family::V6 => Addr::Any6,
+    }
+}
+
+/// The source address Linux picks to reach `dst` on loopback, written for
+/// a socket of `family`: 127.0.0.1 for any 127/8 destination, ::1 for ::1.
+fn source_for(family: Family, dst: Addr) -> Addr {
+    match dst {
+        Addr::Lo6 => Addr::Lo6,
+        _ if family == Family::V6 => Addr::MappedLo4,
+        _ => Addr::Lo4,
+    }
+}
+
+/// Two sockets "are the same user" for the reuseport test.
+fn same_uid(a: &Sock, b: &Sock) -> bool {
+    a.other == b.other
+}
+
+/// The TCP pair test: `None` if `t` blocks `me`, else the exemption rule.
+fn tcp_exempt(me: &Sock, t: &Sock) -> Option<&'static str> {
+    let t_listen = t.tcp == Tcp::Listen && t.life == Life::Live;
+    let t_tw = matches!(t.life, Life::Orphan { .. });
+    if me.opts.reuseaddr && t.opts.reuseaddr && !t_listen {
+        Some(LINUX_TCP_REUSEADDR_PAIR)
+    } else if me.opts.reuseport && t.opts.reuseport && (t_tw || same_uid(me, t)) {
+        Some(LINUX_TCP_REUSEPORT_PAIR)
+    } else {
+        None
+    }
+}
+
+/// Result of a full TCP conflict scan.
+struct Scan {
+    /// A holder that blocks, preferring an open socket over a closed one.
+    blocker: Option<SockId>,
+    /// The exemption that let an overlapping holder pass, if any.
+    exempt: Option<&'static str>,
+}
+
+fn tcp_scan(st: &State, me_id: SockId, me: &Sock, port: PortVal) -> Scan {
+    let view = me.view().expect("scanned socket has an address");
+    let mut scan = Scan { blocker: None, exempt: None };
+    for t_id in st.holders(Proto::Tcp, port, Some(me_id)) {
+        let t = st.sock(t_id);
+        if !t.view().is_some_and(|v| v.overlaps(view)) {
+            continue;
+        }
+        match tcp_exempt(me, t) {
+            Some(rule) => {
+                if scan.exempt != Some(LINUX_TCP_REUSEPORT_PAIR) {
+                    scan.exempt = Some(rule);
+                }
+            }
+            None => {
+                let better = match scan.blocker {
+                    None => true,
+                    Some(b) => matches!(st.sock(b).life, Life::Orphan { .. }) && !matches!(t.life, Life::Orphan { .. }),
+                };
+                if better {
+                    scan.blocker = Some(t_id);
+                }
+            }
+        }
+    }
+    scan
+}
+
+/// Rule 19: does the port's memo let `me` skip the scan?
+fn memo_matches(memo: Option<Memo>, me: &Sock) -> bool {
+    match (memo, me.view()) {
+        (Some(m), Some(v)) => me.opts.reuseport && me.group.is_none() && m.other == me.other && m.view.covers(v),
+        _ => false,
+    }
+}
+
+/// Rule 19: the memo after a successful bind or listen of `me`.
+fn update_memo(st: &mut State, port: PortVal, me: &Sock) {
+    let current = st.memo(port);
+    if me.opts.reuseport {
+        if !memo_matches(current, me) {
+            st.set_memo(port, Some(Memo { other: me.other, view: me.view().expect("bound") }));
+        }
+    } else {
+        st.set_memo(port, None);
+    }
+}
+
+impl Linux {
+    fn set(&self, st: &State, slot: Slot, opt: SockOpt, on: bool) -> Prediction {
+        let id = match live(st, slot) {
+            Ok(id) => id,
+            Err(p) => return p,
+        };
+        let s = st.sock(id);
+        let mut ns = st.clone();
+        let o = &mut ns.sock_mut(id).opts;
+        match opt {
+            SockOpt::ReusePortLb | SockOpt::ExclusiveAddrUse => fail(LINUX_UNKNOWN_OPTION, ENOPROTOOPT, st),
+            SockOpt::V6Only if s.kind.family == Family::V4 => fail(LINUX_V6ONLY_ON_V4, ENOPROTOOPT, st),
+            SockOpt::V6Only if s.local.is_some() => fail(LINUX_V6ONLY_AFTER_BIND, EINVAL, st),
+            SockOpt::V6Only => {
+                o.v6only = on;
+                ok(LINUX_OPTION_SET, ns)
+            }
+            SockOpt::ReuseAddr | SockOpt::ReusePort => {
+                if opt == SockOpt::ReuseAddr {
+                    o.reuseaddr = on;
+                } else {
+                    o.reuseport = on;
+                }
+                let rule = if s.local.is_some() { LINUX_OPTIONS_AFTER_BIND } else { LINUX_OPTION_SET };
+                ok(rule, ns)
+            }
+            SockOpt::Linger0 => {
+                o.linger0 = on;
+                ok(LINUX_OPTION_SET, ns)
+            }
+        }
+    }
+
+    fn bind(&self, st: &State, slot: Slot, addr: Addr, ctx: &StepCtx<'_>) -> Prediction {
+        let id = match live(st, slot) {
+            Ok(id) => id,
+            Err(p) => return p,
+        };
+        let s = st.sock(id);
+        let family = s.kind.family;
+        match (family, addr.family()) {
+            (Family::V4, Family::V6) => return fail(LINUX_BIND_FAMILY_MISMATCH, EAFNOSUPPORT, st),
+            (Family::V6, Family::V4) => return fail(LINUX_BIND_FAMILY_MISMATCH, EINVAL, st),
+            _ => {}
+        }
+        let busy = s.local.is_some() || s.tcp != Tcp::Closed;
+        if family == Family::V4 {
+            // IPv4 checks the address before the socket's state.
+            if addr == Addr::TestNet {
+                return fail(LINUX_BIND_NONLOCAL, EADDRNOTAVAIL, st);
+            }
+            if busy {
+                return fail(LINUX_BIND_TWICE, EINVAL, st);
+            }
+        } else {
+            if busy {
+                return fail(LINUX_BIND_TWICE, EINVAL, st);
+            }
+            if addr.is_mapped() && s.opts.v6only {
+                return fail(LINUX_BIND_MAPPED_V6ONLY, EINVAL, st);
+            }
+        }
+        let mut ns = st.clone();
+        let port = match ctx.port {
+            Some(PortArg::Val(p)) => p,
+            _ => {
+                // Port 0: the OS picks a free port.
+                let p = ns.ephemeral(ctx.observed);
+                self.commit_bind(&mut ns, id, addr, p, false);
+                let rule = if s.is_tcp() { LINUX_TCP_BIND_PORT0 } else { LINUX_UDP_BIND_PORT0 };
+                return ok(rule, ns);
+            }
+        };
+        let mut me = s.clone();
+        me.local = Some(Endpoint { addr, port });
+        let rule = if s.is_tcp() {
+            let scan = tcp_scan(st, id, &me, port);
+            let owned = !st.holders(Proto::Tcp, port, Some(id)).is_empty();
+            match scan.blocker {
+                Some(_) if owned && memo_matches(st.memo(port), &me) => LINUX_TCP_FASTREUSEPORT_STALE,
+                Some(b) => {
+                    let rule = if matches!(st.sock(b).life, Life::Orphan { .. }) {
+                        LINUX_TCP_TIMEWAIT_BLOCKS
+                    } else {
+                        LINUX_TCP_BIND_CONFLICT
+                    };
+                    return fail(rule, EADDRINUSE, st);
+                }
+                None => scan.exempt.unwrap_or(LINUX_TCP_BIND_CONFLICT),
+            }
+        } else {
+            match udp_check(st, id, &me, port) {
+                Err(rule) => return fail(rule, EADDRINUSE, st),
+                Ok(rule) => rule,
+            }
+        };
+        self.commit_bind(&mut ns, id, addr, port, true);
+        ok(rule, ns)
+    }
+
+    /// Records a successful bind.
+    fn commit_bind(&self, ns: &mut State, id: SockId, addr: Addr, port: PortVal, explicit: bool) {
+        let seq = ns.tick();
+        let s = ns.sock_mut(id);
+        s.local = Some(Endpoint { addr, port });
+        s.port_locked = explicit;
+        s.addr_locked = !addr.is_wildcard();
+        s.bound_addr = Some(addr);
+        s.bound_opts = s.opts;
+        s.connect_bound = false;
+        s.seq = seq;
+        let me = s.clone();
+        if me.is_tcp() {
+            update_memo(ns, port, &me);
+        } else if me.opts.reuseport {
+            join_udp_group(ns, id);
+        }
+    }
+
+    fn listen(&self, st: &State, slot: Slot, ctx: &StepCtx<'_>) -> Prediction {
+        let id = match live(st, slot) {
+            Ok(id) => id,
+            Err(p) => return p,
+        };
+        let s = st.sock(id);
+        if !s.is_tcp() {
+            return fail(LINUX_TCP_LISTEN_MISC, EOPNOTSUPP, st);
+        }
+        if s.connected_once {
+            return fail(LINUX_TCP_LISTEN_MISC, EINVAL, st);
+        }
+        match s.tcp {
+            Tcp::Listen => return ok(LINUX_TCP_LISTEN_MISC, st.clone()),
+            Tcp::Closed => {}
+            _ => return fail(LINUX_TCP_LISTEN_MISC, EINVAL, st),
+        }
+        let mut ns = st.clone();
+        let (port, rule) = match s.local {
+            None => {
+                let p = ns.ephemeral(ctx.observed);
+                let w = wildcard(s.kind.family);
+                let sm = ns.sock_mut(id);
+                sm.local = Some(Endpoint { addr: w, port: p });
+                sm.port_locked = false;
+                sm.addr_locked = false;
+                sm.bound_addr = Some(w);
+                sm.bound_opts = sm.opts;
+                (p, LINUX_TCP_LISTEN_AUTOBIND)
+            }
+            Some(local) => {
+                let scan = tcp_scan(st, id, s, local.port);
+                let rule = match scan.blocker {
+                    Some(_) if memo_matches(st.memo(local.port), s) => LINUX_TCP_FASTREUSEPORT_STALE,
+                    Some(b) => {
+                        let rule = if matches!(st.sock(b).life, Life::Orphan { .. }) {
+                            LINUX_TCP_TIMEWAIT_BLOCKS
+                        } else {
+                            LINUX_TCP_LISTEN_CONFLICT
+                        };
+                        return fail(rule, EADDRINUSE, st);
+                    }
+                    None => LINUX_TCP_LISTEN_CONFLICT,
+                };
+                (local.port, rule)
+            }
+        };
+        let seq = ns.tick();
+        ns.sock_mut(id).tcp = Tcp::Listen;
+        ns.sock_mut(id).seq = seq;
+        let me = ns.sock(id).clone();
+        update_memo(&mut ns, port, &me);
+        if me.opts.reuseport {
+            join_tcp_group(&mut ns, id);
+        }
+        ok(rule, ns)
+    }
+
+    fn connect(&self, st: &State, slot: Slot, dst: Addr, ctx: &StepCtx<'_>) -> Prediction {
+        let id = match live(st, slot) {
+            Ok(id) => id,
+            Err(p) => return p,
+        };
+        let s = st.sock(id);
+        let Some(PortArg::Val(dport)) = ctx.port else {
+            // Port 0 is not a destination; the parser's callers never send it.
+            return fail(LINUX_TCP_CONNECT_REFUSED, ECONNREFUSED, st);
+        };
+        if s.is_tcp() && (s.connected_once || s.tcp != Tcp::Closed) {
+            return fail(LINUX_TCP_CONNECT_STATE, EISCONN, st);
+        }
+        // Family checks; `dst4` is the IPv4 destination of an IPv4 path.
+        let v6only = s.opts.v6only;
+        let bound_view = s.view();
+        let dst = match (s.kind.family, dst.family()) {
+            (Family::V4, Family::V6) => return fail(LINUX_CONNECT_FAMILY_MISMATCH, EAFNOSUPPORT, st),
+            (Family::V6, Family::V4) if s.is_tcp() => return fail(LINUX_CONNECT_FAMILY_MISMATCH, EINVAL, st),
+            (Family::V6, Family::V4) if v6only => return fail(LINUX_CONNECT_FAMILY_MISMATCH, EAFNOSUPPORT, st),
+            (Family::V6, Family::V4) => dst.to_mapped(),
+            _ => dst,
+        };
+        if s.kind.family == Family::V6 {
+            let bound_mapped = s.local.is_some_and(|l| l.addr.is_mapped());
+            if dst.is_mapped() && (v6only || bound_view == Some(View::V6Lo)) {
+                return fail(LINUX_CONNECT_MAPPED_UNREACHABLE, ENETUNREACH, st);
+            }
+            if !dst.is_mapped() && bound_mapped {
+                return fail(LINUX_CONNECT_FAMILY_MISMATCH, EAFNOSUPPORT, st);
+            }
+        }
+        let src = match s.local {
+            Some(l) if !l.addr.is_wildcard() => l.addr,
+            _ => source_for(s.kind.family, dst),
+        };
+        let peer = Endpoint { addr: dst, port: dport };
+        if !s.is_tcp() {
+            let mut ns = st.clone();
+            let port = match s.local {
+                Some(l) => l.port,
+                None => {
+                    let p = ns.ephemeral(ctx.observed);
+                    let seq = ns.tick();
+                    let sm = ns.sock_mut(id);
+                    sm.seq = seq;
+                    sm.port_locked = false;
+                    sm.bound_opts = sm.opts;
+                    p
+                }
+            };
+            let sm = ns.sock_mut(id);
+            sm.local = Some(Endpoint { addr: src, port });
+            sm.peer = Some(peer);
+            return ok(LINUX_UDP_CONNECT, ns);
+        }
+        // TCP. A socket with a port checks that the 4-tuple is unused.
+        if let Some(l) = s.local {
+            let me_view = View::of(s.kind.family, src, v6only);
+            let clash = st.holders(Proto::Tcp, l.port, Some(id)).into_iter().any(|t| {
+                let t = st.sock(t);
+                t.view() == Some(me_view) && t.peer.is_some_and(|p| same_endpoint(p, peer))
+            });
+            if clash {
+                return fail(LINUX_TCP_CONNECT_STATE, EADDRNOTAVAIL, st);
+            }
+        }
+        let mut ns = st.clone();
+        let autobind = s.local.is_none();
+        let port = match s.local {
+            Some(l) => l.port,
+            None => ns.ephemeral(ctx.observed),
+        };
+        let local = Endpoint { addr: src, port };
+        // A socket connecting to its own address and port opens to itself.
+        if same_endpoint(local, peer) {
+            let sm = ns.sock_mut(id);
+            sm.local = Some(local);
+            sm.tcp = Tcp::Established;
+            sm.connected_once = true;
+            sm.peer = Some(peer);
+            return ok(LINUX_TCP_CONNECT_LISTENER, ns);
+        }
+        let (listeners, _) = tcp_listeners(st, dst, dport);
+        if listeners.is_empty() {
+            // RST: back to an unconnected socket; an unlocked port is freed,
+            // an address not chosen by bind is forgotten.
+            let mut ns = st.clone();
+            let sm = ns.sock_mut(id);
+            if sm.local.is_some() && !sm.port_locked {
+                sm.local = None;
+            } else if let (Some(l), Some(b)) = (sm.local.as_mut(), sm.bound_addr) {
+                l.addr = b;
+            }
+            return Prediction::one(LINUX_TCP_CONNECT_REFUSED, Outcome::Err(ECONNREFUSED), ns);
+        }
+        {
+            let seq = ns.tick();
+            let sm = ns.sock_mut(id);
+            sm.local = Some(local);
+            if autobind {
+                sm.port_locked = false;
+                sm.addr_locked = false;
+                sm.connect_bound = true;
+                sm.seq = seq;
+                sm.bound_opts = sm.opts;
+            }
+            sm.tcp = Tcp::Established;
+            sm.connected_once = true;
+            sm.peer = Some(peer);
+        }
+        let rule = if autobind { LINUX_TCP_CONNECT_AUTOBIND } else { LINUX_TCP_CONNECT_LISTENER };
+        let branches = listeners
+            .into_iter()
+            .map(|l| {
+                let mut b = ns.clone();
+                add_child(&mut b, l, id, dst);
+                Branch { outcome: Outcome::Ok, state: b }
+            })
+            .collect();
+        Prediction { rule, branches }
+    }
+
+    fn accept(&self, st: &State, slot: Slot, listener: Slot) -> Prediction {
+        let mut dead = st.clone();
+        dead.slots[slot as usize] = SlotState::Dead;
+        let lid = match live(st, listener) {
+            Ok(id) => id,
+            Err(_) => return fail(LINUX_DEAD_NAME, EBADF, &dead),
+        };
+        let l = st.sock(lid);
+        if !l.is_tcp() {
+            return fail(LINUX_TCP_ACCEPT, EOPNOTSUPP, &dead);
+        }
+        if l.tcp != Tcp::Listen {
+            return fail(LINUX_TCP_ACCEPT, EINVAL, &dead);
+        }
+        let first = pending_of(st, lid).into_iter().next();
+        let Some(child) = first else {
+            return fail(LINUX_TCP_ACCEPT, EAGAIN, &dead);
+        };
+        let mut ns = st.clone();
+        let c = ns.sock_mut(child);
+        c.life = Life::Live;
+        c.connected_once = true;
+        ns.slots[slot as usize] = SlotState::Live(child);
+        ok(LINUX_TCP_ACCEPT, ns)
+    }
+
+    fn close(&self, st: &State, slot: Slot) -> Prediction {
+        let id = match live(st, slot) {
+            Ok(id) => id,
+            Err(p) => return p,
+        };
+        let mut ns = st.clone();
+        ns.slots[slot as usize] = SlotState::Closed;
+        let s = st.sock(id).clone();
+        if !s.is_tcp() {
+            ns.sock_mut(id).life = Life::Gone;
+            return ok(LINUX_CLOSE, ns);
+        }
+        let rule = match s.tcp {
+            Tcp::Listen => {
+                let pending = pending_of(st, id);
+                for c in &pending {
+                    if let Some(peer) = ns.sock(*c).link {
+                        reset(&mut ns, peer);
+                    }
+                    ns.sock_mut(*c).life = Life::Gone;
+                }
+                ns.sock_mut(id).life = Life::Gone;
+                if pending.is_empty() { LINUX_CLOSE } else { LINUX_TCP_UNACCEPTED_CHILD }
+            }
+            Tcp::Closed | Tcp::Reset => {
+                ns.sock_mut(id).life = Life::Gone;
+                LINUX_CLOSE
+            }
+            Tcp::Established | Tcp::CloseWait => match s.link {
+                None if s.opts.linger0 => {
+                    ns.sock_mut(id).life = Life::Gone;
+                    LINUX_TCP_LINGER0
+                }
+                None => {
+                    // Connected to itself: it closes both ends and keeps TIME_WAIT.
+                    ns.sock_mut(id).life = Life::Orphan { time_wait: true };
+                    LINUX_TCP_TIMEWAIT_BLOCKS
+                }
+                Some(peer) if s.opts.linger0 => {
+                    ns.sock_mut(id).life = Life::Gone;
+                    reset(&mut ns, peer);
+                    LINUX_TCP_LINGER0
+                }
+                Some(peer) if matches!(ns.sock(peer).life, Life::Orphan { .. }) => {
+                    ns.sock_mut(id).life = Life::Gone;
+                    ns.sock_mut(peer).life = Life::Orphan { time_wait: true };
+                    ns.sock_mut(peer).link = None;
+                    LINUX_TCP_PASSIVE_CLOSE
+                }
+                Some(peer) => {
+                    ns.sock_mut(id).life = Life::Orphan { time_wait: false };
+                    ns.sock_mut(peer).tcp = Tcp::CloseWait;
+                    LINUX_TCP_TIMEWAIT_BLOCKS
+                }
+            },
+        };
+        ok(rule, ns)
+    }
+
+    fn probe(&self, st: &State, kind: Kind, addr: Addr, ctx: &StepCtx<'_>) -> Prediction {
+        let Some(PortArg::Val(port)) = ctx.port else {
+            return fail(LINUX_TCP_CONNECT_REFUSED, ECONNREFUSED, st);
+        };
+        // The prober is a fresh socket: the family checks of connect apply.
+        let dst = match (kind.family, addr.family()) {
+            (Family::V4, Family::V6) => return fail(LINUX_CONNECT_FAMILY_MISMATCH, EAFNOSUPPORT, st),
+            (Family::V6, Family::V4) if kind.proto == Proto::Tcp => {
+                return fail(LINUX_CONNECT_FAMILY_MISMATCH, EINVAL, st);
+            }
+            (Family::V6, Family::V4) if self.bindv6only => return fail(LINUX_CONNECT_FAMILY_MISMATCH, EAFNOSUPPORT, st),
+            (Family::V6, Family::V4) => addr.to_mapped(),
+            _ => addr,
+        };
+        if kind.family == Family::V6 && dst.is_mapped() && self.bindv6only {
+            return fail(LINUX_CONNECT_MAPPED_UNREACHABLE, ENETUNREACH, st);
+        }
+        let name = |id: SockId| -> Outcome {
+            let slot = st.slots.iter().position(|s| *s == SlotState::Live(id));
+            match slot.and_then(|s| ctx.names.get(s)) {
+                Some(n) => Outcome::To(n.clone()),
+                None => Outcome::ToNone,
+            }
+        };
+        if kind.proto == Proto::Tcp {
+            let (listeners, rule) = tcp_listeners(st, dst, port);
+            if listeners.is_empty() {
+                return fail(LINUX_DELIVER_NONE, ECONNREFUSED, st);
+            }
+            let branches = listeners.into_iter().map(|l| Branch { outcome: name(l), state: st.clone() }).collect();
+            return Prediction { rule, branches };
+        }
+        let (receivers, rule) = udp_receivers(st, dst, port);
+        if receivers.is_empty() {
+            return Prediction::one(LINUX_DELIVER_NONE, Outcome::ToNone, st.clone());
+        }
+        let branches = receivers
+            .into_iter()
+            .map(|r| {
+                let mut b = st.clone();
+                b.sock_mut(r).received = true;
+                Branch { outcome: name(r), state: b }
+            })
+            .collect();
+        Prediction { rule, branches }
+    }
+}
+
+/// Endpoints are equal, v4-mapped and plain IPv4 alike.
+fn same_endpoint(a: Endpoint, b: Endpoint) -> bool {
+    a.port == b.port && (a.addr == b.addr || (a.addr.as_v4().is_some() && a.addr.as_v4() == b.addr.as_v4()))
+}
+
+/// Pending connections of a listener, oldest first.
+fn pending_of(st: &State, lid: SockId) -> Vec<SockId> {
+    let mut v: Vec<SockId> = (0..st.socks.len() as SockId)
+        .filter(|&c| st.sock(c).life == Life::Pending { of: lid })
+        .collect();
+    v.sort_by_key(|&c| st.sock(c).seq);
+    v
+}
+
+/// A RST reaches socket `x`: an open one is reset (and an unlocked port is
+/// freed); a closed one that still held its port is gone.
+fn reset(st: &mut State, x: SockId) {
+    let s = st.sock_mut(x);
+    match s.life {
+        Life::Orphan { .. } => s.life = Life::Gone,
+        Life::Live | Life::Pending { .. } => {
+            if matches!(s.tcp, Tcp::Established | Tcp::CloseWait) {
+                s.tcp = Tcp::Reset;
+                s.link = None;
+                if !s.port_locked {
+                    s.local = None;
+                    s.connect_bound = false;
+                }
+            }
+        }
+        Life::Gone => {}
+    }
+}
+
+/// A new connection from `client` waits in `listener`'s queue.
+fn add_child(st: &mut State, listener: SockId, client: SockId, dst: Addr) {
+    let l = st.sock(listener).clone();
+    let c = st.sock(client).clone();
+    let addr = if l.kind.family == Family::V6 { dst.to_mapped() } else { dst.as_v4().unwrap_or(dst) };
+    let port = l.local.expect("listener is bound").port;
+    let seq = st.tick();
+    let child = Sock {
+        kind: l.kind,
+        other: l.other,
+        opts: Opts { v6only: l.opts.v6only, ..l.opts },
+        bound_opts: l.opts,
+        local: Some(Endpoint { addr, port }),
+        port_locked: l.port_locked,
+        addr_locked: l.addr_locked,
+        bound_addr: l.bound_addr,
+        connect_bound: false,
+        tcp: Tcp::Established,
+        peer: c.local,
+        link: Some(client),
+        life: Life::Pending { of: listener },
+        connected_once: false,
+        seq,
+        group: None,
+        received: false,
+    };
+    let cid = st.add(child);
+    st.sock_mut(client).link = Some(cid);
+}
+
+/// Joins a listening TCP socket to a reuseport group: an existing listener
+/// on the same port and exact address, same family, v6only and uid, with
+/// reuseport on; else a new group.
+fn join_tcp_group(st: &mut State, id: SockId) {
+    let me = st.sock(id).clone();
+    let found = st.socks.iter().enumerate().find_map(|(i, t)| {
+        let same = i as SockId != id
+            && t.life == Life::Live
+            && t.is_tcp()
+            && t.tcp == Tcp::Listen
+            && t.opts.reuseport
+            && t.kind.family == me.kind.family
+            && t.opts.v6only == me.opts.v6only
+            && same_uid(t, &me)
+            && t.local.map(|l| l.port) == me.local.map(|l| l.port)
+            && t.view() == me.view();
+        if same { t.group } else { None }
+    });
+    let g = found.unwrap_or_else(|| {
+        st.next_group += 1;
+        st.next_group
+    });
+    st.sock_mut(id).group = Some(g);
+}
+
+/// UDP sockets join a reuseport group when they bind (same rules as TCP).
+fn join_udp_group(st: &mut State, id: SockId) {
+    let me = st.sock(id).clone();
+    let found = st.socks.iter().enumerate().find_map(|(i, t)| {
+        let same = i as SockId != id
+            && t.life == Life::Live
+            && !t.is_tcp()
+            && t.opts.reuseport
+            && t.kind.family == me.kind.family
+            && t.opts.v6only == me.opts.v6only
+            && same_uid(t, &me)
+            && t.port() == me.port()
+            && t.view() == me.view();
+        if same { t.group } else { None }
+    });
+    let g = found.unwrap_or_else(|| {
+        st.next_group += 1;
+        st.next_group
+    });
+    st.sock_mut(id).group = Some(g);
+}
+
+/// The UDP bind check (rules 24-26). `Ok(rule)` if free, `Err(rule)` if in use.
+fn udp_check(st: &State, me_id: SockId, me: &Sock, port: PortVal) -> Result<&'static str, &'static str> {
+    let view = me.view().expect("bound");
+    let mut holders = st.holders(Proto::Udp, port, Some(me_id));
+    holders.sort_by_key(|&t| std::cmp::Reverse(st.sock(t).seq));
+    let blocks = |t: &Sock| -> Option<bool> {
+        // None: no conflict; Some(true): in use; Some(false): reuseport pair.
+        if !t.view().is_some_and(|v| v.overlaps(view)) || (me.opts.reuseaddr && t.opts.reuseaddr) {
+            return None;
+        }
+        Some(!(me.opts.reuseport && t.opts.reuseport && same_uid(me, t)))
+    };
+    if holders.len() > 10 {
+        // Per-(address,port) path: on fixed kernels every conflict is found.
+        let any = holders.iter().any(|&t| blocks(st.sock(t)) == Some(true));
+        return if any { Err(LINUX_UDP_MANY_SOCKETS) } else { Ok(LINUX_UDP_MANY_SOCKETS) };
+    }
+    for (i, &t) in holders.iter().enumerate() {
+        match blocks(st.sock(t)) {
+            None => continue,
+            Some(true) => return Err(LINUX_UDP_BIND_CONFLICT),
+            Some(false) => {
+                // Free at the first reuseport pair; say so if a later one conflicts.
+                let later = holders[i + 1..].iter().any(|&u| blocks(st.sock(u)) == Some(true));
+                return Ok(if later { LINUX_UDP_REUSEPORT_FIRST_MATCH } else { LINUX_UDP_BIND_CONFLICT });
+            }
+        }
+    }
+    Ok(LINUX_UDP_BIND_CONFLICT)
+}
+
+/// Which listener(s) get a TCP connection to `dst:port` (rules 34-36):
+/// exact address first, then wildcard; IPv4 listeners beat IPv6 ones for
+/// IPv4 traffic; the first listener in the hash chain with the best score
+/// wins, a reuseport group answers with all its members.
+fn tcp_listeners(st: &State, dst: Addr, port: PortVal) -> (Vec<SockId>, &'static str) {
+    let listeners: Vec<SockId> = (0..st.socks.len() as SockId)
+        .filter(|&i| {
+            let s = st.sock(i);
+            s.is_tcp() && s.life == Life::Live && s.tcp == Tcp::Listen && s.port() == Some(port)
+        })
+        .collect();
+    // Chain order: newest first, except IPv6 reuseport listeners, appended at the tail.
+    let mut chain = listeners.clone();
+    chain.sort_by_key(|&i| {
+        let s = st.sock(i);
+        let tail = s.kind.family == Family::V6 && s.opts.reuseport;
+        (tail, if tail { s.seq as i64 } else { -(s.seq as i64) })
+    });
+    let v4 = dst.as_v4();
+    let passes: [Box<dyn Fn(&Sock) -> Option<u8>>; 2] = match v4 {
+        Some(a) => [
+            Box::new(move |s: &Sock| (s.view() == Some(View::V4(a))).then_some(score4(s))),
+            Box::new(|s: &Sock| {
+                matches!(s.view(), Some(View::V4(Addr::Any4)) | Some(View::V6Any { dual: true })).then_some(score4(s))
+            }),
+        ],
+        None => [
+            Box::new(|s: &Sock| (s.kind.family == Family::V6 && s.view() == Some(View::V6Lo)).then_some(1)),
+            Box::new(|s: &Sock| (s.kind.family == Family::V6 && matches!(s.view(), Some(View::V6Any { .. }))).then_some(1)),
+        ],
+    };
+    for (pass, score) in passes.iter().enumerate() {
+        let mut best: Option<(u8, SockId)> = None;
+        for &i in &chain {
+            let s = st.sock(i);
+            let Some(sc) = score(s) else { continue };
+            if best.is_none_or(|(b, _)| sc > b) {
+                if let Some(g) = s.group {
+                    let members: Vec<SockId> = listeners.iter().copied().filter(|&m| st.sock(m).group == Some(g)).collect();
+                    return (members, LINUX_TCP_DELIVER_REUSEPORT);
+                }
+                best = Some((sc, i));
+            }
+        }
+        if let Some((_, i)) = best {
+            let rule = if pass == 0 { LINUX_TCP_DELIVER_SPECIFIC } else { LINUX_TCP_DELIVER_FAMILY };
+            return (vec![i], rule);
+        }
+    }
+    (Vec::new(), LINUX_TCP_CONNECT_REFUSED)
+}
+
+/// Score of a listener or UDP socket for IPv4 traffic: AF_INET beats AF_INET6.
+fn score4(s: &Sock) -> u8 {
+    if s.kind.family == Family::V4 { 2 } else { 1 }
+}
+
+/// Which UDP socket(s) get a datagram to `dst:port` (rules 37-38).
+fn udp_receivers(st: &State, dst: Addr, port: PortVal) -> (Vec<SockId>, &'static str) {
+    let socks: Vec<SockId> = (0..st.socks.len() as SockId)
+        .filter(|&i| {
+            let s = st.sock(i);
+            !s.is_tcp() && s.life == Life::Live && s.port() == Some(port) && s.peer.is_none()
+        })
+        .collect();
+    // Chain order: newest first, except IPv6 reuseport sockets at the tail.
+    let mut chain = socks.clone();
+    chain.sort_by_key(|&i| {
+        let s = st.sock(i);
+        let tail = s.kind.family == Family::V6 && s.opts.reuseport;
+        (tail, if tail { s.seq as i64 } else { -(s.seq as i64) })
+    });
+    let v4 = dst.as_v4();
+    let score = |s: &Sock, exact: bool| -> Option<u8> {
+        let v = s.view()?;
+        match v4 {
+            Some(a) => {
+                let hit = if exact { v == View::V4(a) } else { matches!(v, View::V4(Addr::Any4) | View::V6Any { dual: true }) };
+                hit.then_some(score4(s))
+            }
+            None => {
+                let hit = s.kind.family == Family::V6
+                    && if exact { v == View::V6Lo } else { matches!(v, View::V6Any { .. }) };
+                hit.then_some(1)
+            }
+        }
+    };
+    for exact in [true, false] {
+        let mut best: Option<(u8, SockId)> = None;
+        for &i in &chain {
+            let s = st.sock(i);
+            let Some(sc) = score(s, exact) else { continue };
+            if best.is_none_or(|(b, _)| sc > b) {
+                if let Some(g) = s.group {
+                    let members: Vec<SockId> = socks.iter().copied().filter(|&m| st.sock(m).group == Some(g)).collect();
+                    return (members, LINUX_UDP_DELIVER_REUSEPORT);
+                }
+                best = Some((sc, i));
+            }
+        }
+        if let Some((top, winner)) = best {
+            // A socket that received before may get the same-CPU bonus.
+            let mut set = vec![winner];
+            for &i in &chain {
+                let s = st.sock(i);
+                if i != winner && s.received && score(s, exact).is_some_and(|sc| sc + 1 >= top) {
+                    set.push(i);
+                }
+            }
+            return (set, LINUX_UDP_DELIVER);
+        }
+    }
+    (Vec::new(), LINUX_DELIVER_NONE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::{compile, parse};
+    use crate::model::{Belief, resolve_port};
+
+    /// Runs a case through the model alone and returns outcome and rule per step.
+    fn predict(text: &str) -> Vec<(String, &'static str)> {
+        let case = parse("t", text).unwrap();
+        let prog = compile(&case).unwrap();
+        let m = Linux::new(None, false);
+        let mut belief = Belief::new(&m, &prog);
+        let mut out = Vec::new();
+        for op in &prog.ops {
+            let port = resolve_port(&belief.states[0], op).expect("port");
+            let ctx = StepCtx { names: &prog.names, port, observed: None };
+            let (set, rule, branches) = belief.predict(&m, op, &ctx);
+            out.push((set.to_string(), rule));
+            belief.advance(branches, None);
+        }
+        out
+    }
+
+    fn outcomes(text: &str) -> Vec<String> {
+        predict(text).into_iter().map(|(o, _)| o).collect()
+    }
+
+    #[test]
+    fn reuseaddr_needs_both_and_no_listener() {
+        let base = "a = socket tcp4\nb = socket tcp4\nset a reuseaddr on\nset b reuseaddr on\nbind a 127.0.0.1:P1\n";
+        assert_eq!(outcomes(&format!("{base}bind b 127.0.0.1:P1\n")).last().unwrap(), "ok");
+        assert_eq!(outcomes(&format!("{base}listen a\nbind b 127.0.0.1:P1\n")).last().unwrap(), "EADDRINUSE");
+        let r = predict(&format!("{base}bind b 0.0.0.0:P1\nlisten a\nlisten b\n"));
+        assert_eq!(r.last().unwrap(), &("EADDRINUSE".to_string(), LINUX_TCP_LISTEN_CONFLICT));
+    }
+
+    #[test]
+    fn reuseport_needs_the_same_user() {
+        let r = predict("a = socket tcp4\nb = socket tcp4 as other\nset a reuseport on\nset b reuseport on\nbind a 127.0.0.1:P1\nbind b 127.0.0.1:P1\n");
+        assert_eq!(r[5].0, "EADDRINUSE");
+        let r = predict("a = socket tcp6\nb = socket tcp6\nset a reuseport on\nset b reuseport on\nbind a [::]:P1\nlisten a\nbind b [::]:P1\nlisten b\n");
+        assert_eq!(r[6], ("ok".to_string(), LINUX_TCP_REUSEPORT_PAIR));
+        assert_eq!(r[7].0, "ok");
+    }
+
+    #[test]
+    fn stale_reuseport_memo_skips_the_scan() {
+        // shared/semantics/linux.md §19, consequence (1).
+        let r = predict("a = socket tcp4\nb = socket tcp4\nset a reuseport on\nbind a 127.0.0.1:P1\nset a reuseport off\nset b reuseport on\nbind b 127.0.0.1:P1\n");
+        assert_eq!(r[6], ("ok".to_string(), LINUX_TCP_FASTREUSEPORT_STALE));
+        // Consequence (2): order b, a, c gives ok; a, b, c gives EADDRINUSE.
+        let bac = "a = socket tcp4\nb = socket tcp4\nc = socket tcp4\nset b reuseaddr on\nset a reuseaddr on\nset a reuseport on\nset c reuseport on\nbind b 0.0.0.0:P1\nbind a 127.0.0.1:P1\nbind c 127.0.0.1:P1\n";
+        assert_eq!(outcomes(bac).last().unwrap(), "ok");
+        let abc = bac.replace("bind b 0.0.0.0:P1\nbind a 127.0.0.1:P1\n", "bind a 127.0.0.1:P1\nbind b 0.0.0.0:P1\n");
+        assert_eq!(outcomes(&abc).last().unwrap(), "EADDRINUSE");
+    }
+
+    #[test]
+    fn dual_stack_wildcard_overlaps_ipv4() {
+        assert_eq!(outcomes("a = socket tcp6\nb = socket tcp4\nbind a [::]:P1\nbind b 127.0.0.1:P1\n")[3], "EADDRINUSE");
+        assert_eq!(
+            outcomes("a = socket tcp6\nb = socket tcp4\nset a v6only on\nbind a [::]:P1\nbind b 0.0.0.0:P1\n")[4],
+            "ok"
+        );
+        assert_eq!(outcomes("a = socket udp6\nset a v6only on\nbind a [::ffff:127.0.0.1]:P1\n")[2], "EINVAL");
+    }
+
+    #[test]
+    fn time_wait_blocks_the_active_closer_only() {
+        let base = "l = socket tcp4\nset l reuseaddr on\nbind l 127.0.0.1:P1\nlisten l\nc = socket tcp4\nconnect c 127.0.0.1:P1\ns = accept l\n";
+        // Server closes first: P1 is in TIME_WAIT with reuseaddr (from l).
+        let r = predict(&format!("{base}close s\nclose c\nclose l\nn = socket tcp4\nbind n 127.0.0.1:P1\n"));
+        assert_eq!(r.last().unwrap(), &("EADDRINUSE".to_string(), LINUX_TCP_TIMEWAIT_BLOCKS));
+        let r = predict(&format!("{base}close s\nclose c\nclose l\nn = socket tcp4\nset n reuseaddr on\nbind n 127.0.0.1:P1\n"));
+        assert_eq!(r.last().unwrap(), &("ok".to_string(), LINUX_TCP_REUSEADDR_PAIR));
+        // Client closes first: the server side is free.
+        let r = predict(&format!("{base}close c\nclose s\nclose l\nn = socket tcp4\nbind n 127.0.0.1:P1\n"));
+        assert_eq!(r[8].1, LINUX_TCP_PASSIVE_CLOSE);
+        assert_eq!(r.last().unwrap().0, "ok");
+        // linger0: no TIME_WAIT.
+        let r = predict(&format!("{base}set s linger0 on\nclose s\nclose c\nclose l\nn = socket tcp4\nbind n 127.0.0.1:P1\n"));
+        assert_eq!(r.last().unwrap().0, "ok");
+    }
+
+    #[test]
+    fn refused_connect_unbinds_an_autobound_socket() {
+        let r = outcomes("c = socket tcp4\nconnect c 127.0.0.1:P1\nbind c 127.0.0.1:P2\nlisten c\n");
+        assert_eq!(r, vec!["ok", "ECONNREFUSED", "ok", "ok"]);
+        let r = outcomes("c = socket tcp4\nbind c 127.0.0.1:P2\nconnect c 127.0.0.1:P1\nbind c 127.0.0.1:P3\n");
+        assert_eq!(r[3], "EINVAL");
+    }
+
+    #[test]
+    fn accept_and_connect_states() {
+        let r = outcomes("l = socket tcp4\nlisten l\nx = accept l\nc = socket tcp4\nconnect c 127.0.0.1:@l\nconnect c 127.0.0.1:@l\nlisten c\ny = accept l\nz = accept l\nclose x\n");
+        assert_eq!(r, vec!["ok", "ok", "EAGAIN", "ok", "ok", "EISCONN", "EINVAL", "ok", "EAGAIN", "EBADF"]);
+    }
+
+    #[test]
+    fn ipv4_checks_the_address_before_the_state_ipv6_after() {
+        assert_eq!(outcomes("a = socket tcp4\nbind a 127.0.0.1:P1\nbind a 192.0.2.1:P2\n")[2], "EADDRNOTAVAIL");
+        assert_eq!(outcomes("a = socket udp6\nbind a [::1]:P1\nset a v6only on\nbind a [::ffff:127.0.0.1]:P2\n")[2..], ["EINVAL", "EINVAL"]);
+    }
+
+    #[test]
+    fn udp_reuseport_first_match_depends_on_order() {
+        let bac = "a = socket udp4\nb = socket udp4\nc = socket udp4\nset b reuseaddr on\nset a reuseaddr on\nset a reuseport on\nset c reuseport on\nbind b 0.0.0.0:P1\nbind a 127.0.0.1:P1\nbind c 127.0.0.1:P1\n";
+        let r = predict(bac);
+        assert_eq!(r.last().unwrap(), &("ok".to_string(), LINUX_UDP_REUSEPORT_FIRST_MATCH));
+        let abc = bac.replace("bind b 0.0.0.0:P1\nbind a 127.0.0.1:P1\n", "bind a 127.0.0.1:P1\nbind b 0.0.0.0:P1\n");
+        assert_eq!(outcomes(&abc).last().unwrap(), "EADDRINUSE");
+    }
+
+    #[test]
+    fn options_linux_lacks_are_enoprotoopt() {
+        let r = predict("a = socket tcp4\nset a exclusiveaddruse on\nset a reuseport_lb on\nset a v6only on\n");
+        assert_eq!(r[1], ("ENOPROTOOPT".to_string(), LINUX_UNKNOWN_OPTION));
+        assert_eq!(r[2].0, "ENOPROTOOPT");
+        assert_eq!(r[3], ("ENOPROTOOPT".to_string(), LINUX_V6ONLY_ON_V4));
+    }
+
+    #[test]
+    fn self_connect_succeeds_and_leaves_time_wait() {
+        let r = outcomes("a = socket tcp4\nbind a 127.0.0.1:P1\nconnect a 127.0.0.1:P1\nclose a\nb = socket tcp4\nbind b 127.0.0.1:P1\n");
+        assert_eq!(r, vec!["ok", "ok", "ok", "ok", "ok", "EADDRINUSE"]);
+    }
+
+    #[test]
+    fn reuseport_group_gets_a_set() {
+        let r = outcomes("a = socket tcp4\nb = socket tcp4\nset a reuseport on\nset b reuseport on\nbind a 127.0.0.1:P1\nbind b 127.0.0.1:P1\nlisten a\nlisten b\nc = socket tcp4\nconnect c 127.0.0.1:P1\nx = accept a\nprobe tcp4 127.0.0.1:P1\n");
+        assert_eq!(r[10], "{EAGAIN,ok}");
+        assert_eq!(r[11], "{->a,->b}");
+    }
+}

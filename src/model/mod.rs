@@ -1,0 +1,170 @@
+//! The formal models: pure code that predicts the outcome of every statement
+//! on one OS and names the rule that decided it.
+//!
+//! No I/O, no clock, no randomness, no `cfg`: every model builds and runs on
+//! every host. A model answers one statement at a time: given the state (every
+//! socket the case has made) and a statement, it returns the rule id and one
+//! or more [`Branch`]es, each an allowed outcome with the state that follows
+//! it. Several branches mean the OS leaves the choice open (a set in SPEC §3);
+//! the caller keeps every state that agrees with what really happened (see
+//! [`Belief`]).
+
+pub mod linux;
+pub mod rules;
+pub mod state;
+
+pub use state::{PortVal, SockId, State};
+
+use crate::case::{Name, Op, PortRef, Program};
+use crate::outcome::{Outcome, OutcomeSet};
+use crate::platform::{ModelSpec, Platform};
+
+/// The port argument of `bind`, `connect` or `probe`, resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PortArg {
+    /// Port 0: the OS picks one.
+    Zero,
+    Val(PortVal),
+}
+
+/// What the caller tells a model beside the statement.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StepCtx<'a> {
+    /// Names of the case's slots, for probe receivers.
+    pub names: &'a [Name],
+    /// The statement's port, resolved (`@NAME` already looked up).
+    pub port: Option<PortArg>,
+    /// In a live run: the local port the subject socket holds after the call
+    /// (so ephemeral ports in the model are the real ones).
+    pub observed: Option<u16>,
+}
+
+/// One allowed outcome and the state after it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Branch {
+    pub outcome: Outcome,
+    pub state: State,
+}
+
+/// A model's answer to one statement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Prediction {
+    /// The rule that decided the outcome.
+    pub rule: &'static str,
+    /// At least one branch; the first is the expected one.
+    pub branches: Vec<Branch>,
+}
+
+impl Prediction {
+    /// A single outcome.
+    pub fn one(rule: &'static str, outcome: Outcome, state: State) -> Prediction {
+        Prediction { rule, branches: vec![Branch { outcome, state }] }
+    }
+
+    /// The set of allowed outcomes.
+    pub fn outcomes(&self) -> OutcomeSet {
+        OutcomeSet::new(self.branches.iter().map(|b| b.outcome.clone()))
+    }
+}
+
+/// A model of one platform.
+pub trait Model: Send + Sync {
+    /// The model's name and version.
+    fn spec(&self) -> ModelSpec;
+
+    /// The state before the first statement.
+    fn init(&self, prog: &Program) -> State {
+        State::new(prog.slots())
+    }
+
+    /// Predicts one statement.
+    fn step(&self, st: &State, op: &Op, ctx: &StepCtx<'_>) -> Prediction;
+
+    /// The ids of every rule this model can emit.
+    fn rule_ids(&self) -> Vec<&'static str>;
+}
+
+/// Rule ids of the table whose family is one of `families`.
+pub fn rule_ids_of(families: &[&str]) -> Vec<&'static str> {
+    rules::RULES
+        .iter()
+        .filter(|r| families.iter().any(|f| r.id.split('.').next() == Some(*f)))
+        .map(|r| r.id)
+        .collect()
+}
+
+/// Settings of the host that change a model's answers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HostSettings {
+    /// Linux `net.ipv6.bindv6only` (new IPv6 sockets start v6only).
+    pub bindv6only: bool,
+}
+
+/// The model for a spec, or `None` if sockdiff has no model of that platform yet.
+pub fn for_spec(spec: &ModelSpec, host: &HostSettings) -> Option<Box<dyn Model>> {
+    match spec.platform {
+        Platform::Linux => Some(Box::new(linux::Linux::new(spec.version.clone(), host.bindv6only))),
+        _ => None,
+    }
+}
+
+/// Resolves the port of `op` against a model state (model-only runs). For
+/// `@NAME` whose socket holds no port, returns `Err(slot)`.
+pub fn resolve_port(st: &State, op: &Op) -> Result<Option<PortArg>, crate::case::Slot> {
+    Ok(match op.port() {
+        None => None,
+        Some(PortRef::Zero) => Some(PortArg::Zero),
+        Some(PortRef::Sym(n)) => Some(PortArg::Val(PortVal::Sym(n))),
+        Some(PortRef::Of(slot)) => Some(PortArg::Val(st.slot_port(slot).ok_or(slot)?)),
+    })
+}
+
+/// The set of states a case may be in: every state the model allows that
+/// agrees with every outcome seen so far.
+#[derive(Clone, Debug)]
+pub struct Belief {
+    pub states: Vec<State>,
+}
+
+/// At most this many states are kept (the oldest extra ones are dropped).
+pub const MAX_STATES: usize = 64;
+
+impl Belief {
+    /// The belief before the first statement.
+    pub fn new(model: &dyn Model, prog: &Program) -> Belief {
+        Belief { states: vec![model.init(prog)] }
+    }
+
+    /// Predicts `op` from every state. Returns the union of outcomes, the
+    /// rule of the first state's prediction, and every branch.
+    pub fn predict(&self, model: &dyn Model, op: &Op, ctx: &StepCtx<'_>) -> (OutcomeSet, &'static str, Vec<Branch>) {
+        let mut rule = "";
+        let mut branches = Vec::new();
+        for (i, st) in self.states.iter().enumerate() {
+            let p = model.step(st, op, ctx);
+            if i == 0 {
+                rule = p.rule;
+            }
+            branches.extend(p.branches);
+        }
+        let set = OutcomeSet::new(branches.iter().map(|b| b.outcome.clone()));
+        (set, rule, branches)
+    }
+
+    /// Keeps the states of the branches whose outcome is `actual` (all of
+    /// them if `actual` is `None`). Returns false if none is left.
+    pub fn advance(&mut self, branches: Vec<Branch>, actual: Option<&Outcome>) -> bool {
+        let mut next: Vec<State> = Vec::new();
+        for b in branches {
+            if actual.is_none_or(|a| *a == b.outcome) && !next.contains(&b.state) {
+                next.push(b.state);
+            }
+        }
+        next.truncate(MAX_STATES);
+        if next.is_empty() {
+            return false;
+        }
+        self.states = next;
+        true
+    }
+}

@@ -1,0 +1,187 @@
+//! Every rule id a model can emit, with its meaning and its source, in one
+//! place. Ids follow SPEC §1: `<family>.<area>.<name>`. The numbered rules
+//! come from `shared/semantics/<os>.md` (the number there is given as `§n`);
+//! rules marked "tool" are conventions of sockdiff, not OS facts.
+
+/// One rule of a model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rule {
+    pub id: &'static str,
+    /// What the rule says, in one or two sentences.
+    pub meaning: &'static str,
+    /// Where it comes from: kernel function, documentation, test suite.
+    pub source: &'static str,
+}
+
+macro_rules! rules {
+    ($( $konst:ident = $id:literal, $meaning:literal, $source:literal; )*) => {
+        $( #[doc = $meaning] pub const $konst: &str = $id; )*
+        /// The table of every rule.
+        pub const RULES: &[Rule] = &[ $( Rule { id: $id, meaning: $meaning, source: $source } ),* ];
+    };
+}
+
+rules! {
+    // ---- Linux: statements every case uses -------------------------------
+    LINUX_SOCKET = "linux.any.socket",
+        "socket() for tcp4, tcp6, udp4 and udp6 succeeds; a new IPv6 socket takes v6only from net.ipv6.bindv6only (0 by default).",
+        "net/socket.c __sock_create; net/ipv4/af_inet.c inet_create; net/ipv6/af_inet6.c inet6_create (sk->sk_ipv6only = net->ipv6.sysctl.bindv6only). tool: verified live on 6.18.";
+    LINUX_DEAD_NAME = "linux.any.dead-name",
+        "A name whose creating statement failed holds no descriptor: every later use of it is EBADF.",
+        "SPEC §2 (dead names); fs/file.c fdget on a closed descriptor gives EBADF. tool convention.";
+    LINUX_OPTION_SET = "linux.any.option-set",
+        "SO_REUSEADDR, SO_REUSEPORT and SO_LINGER (on, timeout 0) are accepted on any TCP or UDP socket; IPV6_V6ONLY on an IPv6 socket with no local port.",
+        "net/core/sock.c sk_setsockopt (SO_REUSEADDR, SO_REUSEPORT, SO_LINGER); net/ipv6/ipv6_sockglue.c do_ipv6_setsockopt (IPV6_V6ONLY). Verified live.";
+    LINUX_CLOSE = "linux.any.close",
+        "close of an open socket succeeds; an unconnected or UDP socket releases its port at once.",
+        "net/socket.c sock_close; net/ipv4/udp.c udp_lib_unhash; net/ipv4/tcp.c tcp_close (TCP_CLOSE state). Verified live.";
+    LINUX_UNKNOWN_OPTION = "linux.any.unknown-option",
+        "reuseport_lb (FreeBSD) and exclusiveaddruse (Windows) do not exist on Linux: nothing is passed to the kernel, the outcome is ENOPROTOOPT. §42.",
+        "SPEC §2 (options the host lacks); shared/semantics/linux.md §42. tool convention.";
+    LINUX_V6ONLY_ON_V4 = "linux.any.v6only-on-v4",
+        "IPV6_V6ONLY on a tcp4/udp4 socket: ENOPROTOOPT (an IPv6-level option on an IPv4 socket). §41.",
+        "net/ipv4/ip_sockglue.c ip_setsockopt (level other than SOL_IP); tcp_setsockopt/udp_setsockopt pass other levels down. Verified live.";
+    LINUX_V6ONLY_AFTER_BIND = "linux.any.v6only-after-bind",
+        "IPV6_V6ONLY on a socket that already has a local port (bind, listen autobind, connect autobind): EINVAL. §40.",
+        "net/ipv6/ipv6_sockglue.c do_ipv6_setsockopt, IPV6_V6ONLY case (inet_num test). Verified live.";
+    LINUX_OPTIONS_AFTER_BIND = "linux.tcp.options-after-bind",
+        "reuseaddr/reuseport may be set or cleared at any time without error; later conflict checks read the current flags of both sockets. §16.",
+        "net/core/sock.c sk_setsockopt; net/ipv4/inet_connection_sock.c inet_bind_conflict reads sk_reuse/sk_reuseport at check time. Verified live.";
+
+    // ---- Linux: bind argument checks (section B) ------------------------
+    LINUX_BIND_TWICE = "linux.any.bind-twice",
+        "bind on a socket that already has a local port (bind, listen, connect) or is not in CLOSE state: EINVAL. A failed bind leaves the socket unbound. IPv4 checks the address (EADDRNOTAVAIL) before this; IPv6 after. §7.",
+        "net/ipv4/af_inet.c __inet_bind; net/ipv6/af_inet6.c __inet6_bind (sk_state != TCP_CLOSE || inet_num). Verified live.";
+    LINUX_BIND_NONLOCAL = "linux.any.bind-nonlocal",
+        "bind to an address no interface has (192.0.2.1): EADDRNOTAVAIL, unless ip_nonlocal_bind/IP_FREEBIND (never set here). §8.",
+        "net/ipv4/af_inet.c __inet_bind (inet_addr_valid_or_nonlocal); net/ipv6/af_inet6.c __inet6_bind (ipv6_chk_addr). Verified live.";
+    LINUX_BIND_MAPPED_V6ONLY = "linux.any.bind-mapped-v6only",
+        "A v6only tcp6/udp6 socket may not bind a v4-mapped address: EINVAL. §9.",
+        "net/ipv6/af_inet6.c __inet6_bind, mapped-address branch (ipv6_only_sock). Verified live.";
+    LINUX_BIND_FAMILY_MISMATCH = "linux.any.bind-family-mismatch",
+        "An IPv6 address on a tcp4/udp4 socket: EAFNOSUPPORT; an IPv4 address on a tcp6/udp6 socket: EINVAL (sockaddr too short). §12.",
+        "net/ipv4/af_inet.c __inet_bind (sin_family check); net/ipv6/af_inet6.c inet6_bind_sk (addr_len < SIN6_LEN_RFC2133). Verified live.";
+
+    // ---- Linux: TCP bind conflicts (section C) --------------------------
+    LINUX_TCP_BIND_CONFLICT = "linux.tcp.bind-conflict",
+        "A bind to a non-zero TCP port fails with EADDRINUSE if any TCP socket holding the port (any state) overlaps the address (section A) and no exemption holds; with no overlapping holder it succeeds. §13.",
+        "net/ipv4/inet_connection_sock.c inet_csk_get_port, inet_csk_bind_conflict, inet_bind_conflict, inet_bhash2_addr_any_conflict. Verified live.";
+    LINUX_TCP_REUSEADDR_PAIR = "linux.tcp.reuseaddr-pair",
+        "Exemption: both sockets have reuseaddr and the existing one is not listening; uid does not matter. §14.",
+        "net/ipv4/inet_connection_sock.c inet_bind_conflict (sk_reuse && sk2->sk_reuse && sk2 not TCP_LISTEN). Verified live.";
+    LINUX_TCP_REUSEPORT_PAIR = "linux.tcp.reuseport-pair",
+        "Exemption: both sockets have reuseport and (the existing one is in TIME_WAIT or both were created by the same uid); listening does not matter. §15.",
+        "net/ipv4/inet_connection_sock.c inet_bind_conflict (sk_reuseport, uid_eq, TCP_TIME_WAIT). Verified live.";
+    LINUX_TCP_LISTEN_CONFLICT = "linux.tcp.listen-conflict",
+        "listen re-runs the port check with the socket in LISTEN: EADDRINUSE when another overlapping socket on the port fails the pair test (typically it is already listening); the socket keeps its port. §17.",
+        "net/ipv4/inet_connection_sock.c inet_csk_listen_start -> inet_csk_get_port. Verified live.";
+    LINUX_TCP_LISTEN_MISC = "linux.tcp.listen-misc",
+        "listen on a listening socket: ok (backlog only); on a socket that is or was connected: EINVAL; on UDP: EOPNOTSUPP. §18.",
+        "net/ipv4/af_inet.c inet_listen / __inet_listen_sk (sock->state != SS_UNCONNECTED); UDP has no listen (sock_no_listen). Verified live.";
+    LINUX_TCP_FASTREUSEPORT_STALE = "linux.tcp.fastreuseport-stale",
+        "The port's reuseport memo (uid, address of the last reuseport binder) lets a same-uid reuseport bind or listen whose address it covers skip the conflict scan: ok where the full check says EADDRINUSE. §19.",
+        "net/ipv4/inet_connection_sock.c sk_reuseport_match, inet_csk_update_fastreuse, inet_csk_get_port. Verified live (shared/semantics/linux.md §19 cases 1-4).";
+    LINUX_TCP_TIMEWAIT_BLOCKS = "linux.tcp.timewait-blocks",
+        "The side that closes a connection first keeps its address and port (FIN_WAIT2, then TIME_WAIT for 60 s) with its reuseaddr/reuseport flags; an overlapping bind fails unless an exemption holds (reuseaddr on both; reuseport on both, any uid). §20.",
+        "net/ipv4/inet_timewait_sock.c inet_twsk_alloc, inet_twsk_hashdance; net/ipv4/tcp_minisocks.c tcp_time_wait. Verified live.";
+    LINUX_TCP_LINGER0 = "linux.tcp.linger0",
+        "close with SO_LINGER timeout 0 on a connected socket sends RST: no TIME_WAIT on either side; the peer is reset (an open peer that got its port from connect or from an autobound listener loses it). §21.",
+        "net/ipv4/tcp.c __tcp_close (linger 0 -> tcp_disconnect, RST); tcp_reset -> tcp_done -> tcp_set_state(TCP_CLOSE) releases an unlocked port; tcp_minisocks.c kills TIME_WAIT on RST (tcp_rfc1337=0). Verified live.";
+    LINUX_TCP_PASSIVE_CLOSE = "linux.tcp.passive-close-no-timewait",
+        "The side that closes second leaves no TIME_WAIT: its port is free at once; the first closer moves to TIME_WAIT. §22.",
+        "net/ipv4/tcp.c tcp_close (CLOSE_WAIT -> LAST_ACK -> CLOSE); tcp_input.c tcp_rcv_state_process. Verified live.";
+    LINUX_TCP_UNACCEPTED_CHILD = "linux.tcp.unaccepted-child",
+        "Closing a listener resets the connections still in its accept queue (no TIME_WAIT; their clients are reset); accepted children keep the port. §23.",
+        "net/ipv4/inet_connection_sock.c inet_csk_listen_stop (inet_child_forget -> tcp_disconnect, RST). Verified live.";
+
+    // ---- Linux: UDP bind conflicts (section D) --------------------------
+    LINUX_UDP_BIND_CONFLICT = "linux.udp.bind-conflict",
+        "A bind to a non-zero UDP port fails with EADDRINUSE if a bound UDP socket overlaps the address and the pair is not exempt: both reuseaddr (no uid or state test), or both reuseport with the same uid. §24.",
+        "net/ipv4/udp.c udp_lib_get_port, udp_lib_lport_inuse; net/ipv6/udp.c udp_v6_get_port. Verified live.";
+    LINUX_UDP_REUSEPORT_FIRST_MATCH = "linux.udp.reuseport-first-match",
+        "The UDP scan walks the port's sockets newest first and answers 'free' at the first overlapping socket that forms a same-uid reuseport pair, without looking further: the result can depend on bind order. §25.",
+        "net/ipv4/udp.c udp_lib_lport_inuse (return 0 on the first reuseport match). Verified live.";
+    LINUX_UDP_MANY_SOCKETS = "linux.udp.many-sockets-path",
+        "With more than 10 UDP sockets on a port the check scans per-(address,port) chains; fixed kernels (6.18) still refuse a conflicting wildcard bind. §26.",
+        "net/ipv4/udp.c udp_lib_get_port (hslot->count > 10, udp_lib_lport_inuse2); fix e537dd15d0d4. Verified live.";
+
+    // ---- Linux: ephemeral ports (section E) -----------------------------
+    LINUX_TCP_BIND_PORT0 = "linux.tcp.bind-port0",
+        "bind ADDR:0 on TCP picks a free port from ip_local_port_range that no overlapping socket holds (no sharing): ok. §27.",
+        "net/ipv4/inet_connection_sock.c inet_csk_find_open_port. Verified live.";
+    LINUX_TCP_LISTEN_AUTOBIND = "linux.tcp.listen-autobind",
+        "listen on an unbound TCP socket binds the wildcard and an ephemeral port: ok. §28.",
+        "net/ipv4/inet_connection_sock.c inet_csk_listen_start -> inet_csk_get_port(sk, 0). Verified live.";
+    LINUX_TCP_CONNECT_AUTOBIND = "linux.tcp.connect-autobind",
+        "connect on an unbound TCP socket picks a source port with a unique 4-tuple and binds the socket; its address becomes the source address. §29.",
+        "net/ipv4/inet_hashtables.c __inet_hash_connect; net/ipv4/tcp_ipv4.c tcp_v4_connect. Verified live.";
+    LINUX_UDP_BIND_PORT0 = "linux.udp.bind-port0",
+        "UDP bind(0), and connect on an unbound UDP socket, pick a random free port: ok. §30.",
+        "net/ipv4/udp.c udp_lib_get_port (snum 0); net/ipv4/af_inet.c inet_autobind. Verified live.";
+
+    // ---- Linux: connect and accept (section F) --------------------------
+    LINUX_TCP_CONNECT_REFUSED = "linux.tcp.connect-refused",
+        "TCP connect to a loopback port where no listener covers the destination: ECONNREFUSED; an implicitly chosen port is released and the socket is unconnected again. §31.",
+        "net/ipv4/tcp_ipv4.c tcp_v4_send_reset; net/ipv4/af_inet.c __inet_stream_connect (sock_error -> disconnect). Verified live.";
+    LINUX_TCP_CONNECT_STATE = "linux.tcp.connect-state",
+        "connect on a connected (or once connected) socket or on a listener: EISCONN; a bound socket whose 4-tuple is already in use: EADDRNOTAVAIL. §32.",
+        "net/ipv4/af_inet.c __inet_stream_connect (SS_CONNECTED, sk_state != TCP_CLOSE); net/ipv4/inet_hashtables.c __inet_check_established. Verified live.";
+    LINUX_TCP_CONNECT_LISTENER = "linux.tcp.connect-listener",
+        "TCP connect to a loopback address:port that a listener covers completes the handshake at once; the connection waits in that listener's accept queue.",
+        "net/ipv4/tcp_ipv4.c tcp_v4_connect, tcp_v4_rcv; net/ipv4/inet_connection_sock.c inet_csk_reqsk_queue_add. tool: verified live on 6.18.";
+    LINUX_TCP_ACCEPT = "linux.tcp.accept",
+        "accept returns the oldest pending connection (even one already reset or closed by its peer); with none pending it is EAGAIN (sockdiff never waits); on a socket that is not listening EINVAL; on UDP EOPNOTSUPP. §32.",
+        "net/ipv4/inet_connection_sock.c inet_csk_accept; net/socket.c do_accept (sock_no_accept for UDP). Verified live.";
+    LINUX_CONNECT_FAMILY_MISMATCH = "linux.any.connect-family-mismatch",
+        "connect with an IPv6 address on a tcp4/udp4 socket: EAFNOSUPPORT; with an IPv4 address on a tcp6 socket: EINVAL (sockaddr too short); a udp6 socket accepts an IPv4 sockaddr unless v6only (EAFNOSUPPORT).",
+        "net/ipv4/tcp_ipv4.c tcp_v4_connect; net/ipv6/tcp_ipv6.c tcp_v6_connect (addr_len < SIN6_LEN_RFC2133); net/ipv4/datagram.c __ip4_datagram_connect; net/ipv6/datagram.c __ip6_datagram_connect (AF_INET branch). tool: verified live on 6.18.";
+    LINUX_CONNECT_MAPPED_UNREACHABLE = "linux.any.connect-mapped-unreachable",
+        "A tcp6/udp6 socket that is v6only, or bound to a plain IPv6 address, cannot reach a v4-mapped peer: ENETUNREACH. §32.",
+        "net/ipv6/tcp_ipv6.c tcp_v6_connect and net/ipv6/datagram.c __ip6_datagram_connect (mapped branch: ipv6_only_sock, non-mapped source). Verified live.";
+    LINUX_UDP_CONNECT = "linux.udp.connect",
+        "UDP connect to loopback always succeeds (no handshake): it sets the peer, autobinds an unbound socket and fixes a wildcard local address to the source address. §33.",
+        "net/ipv4/datagram.c __ip4_datagram_connect (inet_rcv_saddr set, rehash); net/ipv6/datagram.c __ip6_datagram_connect. Verified live.";
+
+    // ---- Linux: delivery (section G) ------------------------------------
+    LINUX_TCP_DELIVER_SPECIFIC = "linux.tcp.deliver-specific-first",
+        "An incoming connection goes to a listener bound to the exact destination address before any wildcard listener. §34.",
+        "net/ipv4/inet_hashtables.c __inet_lookup_listener, inet_lhash2_lookup, compute_score; net/ipv6/inet6_hashtables.c inet6_lookup_listener. Verified live.";
+    LINUX_TCP_DELIVER_FAMILY = "linux.tcp.deliver-family",
+        "Among wildcard listeners, an AF_INET listener beats a dual-stack AF_INET6 one for IPv4 traffic; IPv6 traffic reaches only AF_INET6 listeners. §35.",
+        "net/ipv4/inet_hashtables.c compute_score (PF_INET scores higher). Verified live.";
+    LINUX_TCP_DELIVER_REUSEPORT = "linux.tcp.deliver-reuseport",
+        "Within a reuseport group (same address, family, v6only and uid, all listening) the listener is chosen by a hash of the 4-tuple: the set of members. §36.",
+        "net/ipv4/inet_hashtables.c inet_lookup_reuseport; net/core/sock_reuseport.c reuseport_select_sock. Verified live.";
+    LINUX_UDP_DELIVER = "linux.udp.deliver",
+        "A datagram goes to one socket: exact destination address before wildcard; AF_INET before dual-stack AF_INET6 for IPv4; connected sockets only take datagrams from their peer; among equals the most recently bound wins, or (same-CPU bonus) a socket that received before. §37.",
+        "net/ipv4/udp.c __udp4_lib_lookup, udp4_lib_lookup2, compute_score; net/ipv6/udp.c. Verified live.";
+    LINUX_UDP_DELIVER_REUSEPORT = "linux.udp.deliver-reuseport",
+        "When the winning UDP socket is in a reuseport group, a member is chosen by hash of the 4-tuple: the set of members. §38.",
+        "net/ipv4/udp.c udp4_lib_lookup2 -> inet_lookup_reuseport; net/core/sock_reuseport.c. Verified live.";
+    LINUX_DELIVER_NONE = "linux.any.deliver-none",
+        "No socket matches: a UDP datagram reaches nobody (->none); a TCP connection is refused (ECONNREFUSED). §39.",
+        "net/ipv4/udp.c __udp4_lib_rcv (ICMP port unreachable); net/ipv4/tcp_ipv4.c tcp_v4_rcv (no socket -> RST). Verified live.";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_well_formed_and_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for r in RULES {
+            assert!(seen.insert(r.id), "duplicate rule id {}", r.id);
+            let parts: Vec<&str> = r.id.split('.').collect();
+            assert_eq!(parts.len(), 3, "{}", r.id);
+            assert!(
+                ["linux", "freebsd", "macos", "windows", "wine", "bsd"].contains(&parts[0]),
+                "{}",
+                r.id
+            );
+            assert!(parts[1].chars().all(|c| c.is_ascii_lowercase()), "{}", r.id);
+            assert!(parts[2].chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{}", r.id);
+            assert!(!r.meaning.is_empty() && !r.source.is_empty(), "{}", r.id);
+        }
+    }
+}

@@ -1,0 +1,366 @@
+//! The state every model works on: each socket the case made (named, or
+//! created by the OS: pending connections and closed connections that still
+//! hold their port), with kind, owner, options, bound address, TCP state and
+//! peer. Pure data; the platform files decide what it means.
+
+use crate::case::{Addr, Family, Kind, Proto, Slot};
+
+/// Index of a socket in [`State::socks`]. Stable for the whole case.
+pub type SockId = u16;
+
+/// A port as the model knows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PortVal {
+    /// `P1` … `P9`.
+    Sym(u8),
+    /// A port the OS chose (port 0, autobind), with its number: the real
+    /// number in a live run, an invented one in a model-only run.
+    Eph(u16),
+}
+
+impl std::fmt::Display for PortVal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PortVal::Sym(n) => write!(f, "P{n}"),
+            PortVal::Eph(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+/// Socket options as a socket holds them now.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Opts {
+    pub reuseaddr: bool,
+    pub reuseport: bool,
+    pub reuseport_lb: bool,
+    pub exclusive: bool,
+    pub v6only: bool,
+    pub linger0: bool,
+}
+
+/// TCP state, reduced to what decides outcomes. UDP sockets stay `Closed`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Tcp {
+    /// Not listening and not connected (fresh, bound, or back after a refused connect).
+    Closed,
+    Listen,
+    /// Connected, peer still open.
+    Established,
+    /// Connected, the peer has closed (FIN received).
+    CloseWait,
+    /// The connection was reset by the peer; the socket is still open.
+    Reset,
+}
+
+/// Where a socket is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Life {
+    /// Open, reachable by its name.
+    Live,
+    /// A connection waiting in the accept queue of listener `of`.
+    Pending { of: SockId },
+    /// Closed by the case, but the OS keeps it: the active closer of a
+    /// connection (FIN_WAIT2, then TIME_WAIT once the peer closed).
+    Orphan { time_wait: bool },
+    /// Gone for good.
+    Gone,
+}
+
+/// A local or remote endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Endpoint {
+    pub addr: Addr,
+    pub port: PortVal,
+}
+
+/// One socket.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Sock {
+    pub kind: Kind,
+    /// Created `as other` (a second, non-root user).
+    pub other: bool,
+    pub opts: Opts,
+    /// Options as they were when the socket was bound (Windows reads them
+    /// only then).
+    pub bound_opts: Opts,
+    /// Local address and port; `None` when unbound.
+    pub local: Option<Endpoint>,
+    /// The port was chosen by the caller (a non-zero port in `bind`).
+    pub port_locked: bool,
+    /// The address was chosen by the caller (a specific address in `bind`).
+    pub addr_locked: bool,
+    /// The address `bind` gave, kept so a failed connect can restore it.
+    pub bound_addr: Option<Addr>,
+    /// The port was chosen by `connect` (Linux SOCK_CONNECT_BIND).
+    pub connect_bound: bool,
+    pub tcp: Tcp,
+    /// Remote endpoint: a TCP peer, or the target of a UDP connect.
+    pub peer: Option<Endpoint>,
+    /// The socket at the other end of a TCP connection.
+    pub link: Option<SockId>,
+    pub life: Life,
+    /// The socket has been connected (or accepted): SS_CONNECTED on Linux.
+    pub connected_once: bool,
+    /// When it took its port (higher is newer), for newest-first scans.
+    pub seq: u32,
+    /// The socket is a member of a reuseport group with this id.
+    pub group: Option<u32>,
+    /// A UDP socket that has received a probe (Linux may then prefer it on
+    /// the CPU it received on).
+    pub received: bool,
+}
+
+impl Sock {
+    /// A new, unbound socket.
+    pub fn new(kind: Kind, other: bool, v6only: bool) -> Sock {
+        Sock {
+            kind,
+            other,
+            opts: Opts { v6only: kind.family == Family::V6 && v6only, ..Opts::default() },
+            bound_opts: Opts::default(),
+            local: None,
+            port_locked: false,
+            addr_locked: false,
+            bound_addr: None,
+            connect_bound: false,
+            tcp: Tcp::Closed,
+            peer: None,
+            link: None,
+            life: Life::Live,
+            connected_once: false,
+            seq: 0,
+            group: None,
+            received: false,
+        }
+    }
+
+    /// Whether this socket still holds its local port in the OS's tables.
+    pub fn holds_port(&self) -> bool {
+        self.local.is_some() && self.life != Life::Gone
+    }
+
+    /// The port it holds, if any.
+    pub fn port(&self) -> Option<PortVal> {
+        if self.holds_port() { self.local.map(|l| l.port) } else { None }
+    }
+
+    pub fn is_tcp(&self) -> bool {
+        self.kind.proto == Proto::Tcp
+    }
+
+    /// How its local address takes part in address overlap (Linux section A,
+    /// and the same idea on the other systems).
+    pub fn view(&self) -> Option<View> {
+        self.local.map(|l| View::of(self.kind.family, l.addr, self.opts.v6only))
+    }
+}
+
+/// The address class of a bound socket, for overlap tests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum View {
+    /// An IPv4 address (also a v4-mapped address on an IPv6 socket).
+    V4(Addr),
+    /// `[::]` on an IPv6 socket; `dual` when `v6only` is off.
+    V6Any { dual: bool },
+    /// `[::1]`.
+    V6Lo,
+}
+
+impl View {
+    /// The class of `addr` bound on a socket of `family`.
+    pub fn of(family: Family, addr: Addr, v6only: bool) -> View {
+        match (family, addr) {
+            (_, Addr::Any6) => View::V6Any { dual: !v6only },
+            (_, Addr::Lo6) => View::V6Lo,
+            (_, a) => View::V4(a.as_v4().unwrap_or(a)),
+        }
+    }
+
+    /// Wildcard: `0.0.0.0`, `[::ffff:0.0.0.0]`, `[::]`.
+    pub fn is_wildcard(self) -> bool {
+        matches!(self, View::V4(Addr::Any4) | View::V6Any { .. })
+    }
+
+    /// Linux section A: whether two bound addresses overlap (symmetric).
+    /// `0.0.0.0` covers IPv4 and v4-mapped; a dual-stack `[::]` covers
+    /// everything; a v6only `[::]` covers IPv6 only.
+    pub fn overlaps(self, other: View) -> bool {
+        use View::*;
+        match (self, other) {
+            (V4(a), V4(b)) => a == b || a == Addr::Any4 || b == Addr::Any4,
+            (V4(_), V6Any { dual }) | (V6Any { dual }, V4(_)) => dual,
+            (V4(_), V6Lo) | (V6Lo, V4(_)) => false,
+            (V6Any { .. }, _) | (_, V6Any { .. }) => true,
+            (V6Lo, V6Lo) => true,
+        }
+    }
+
+    /// Whether this (earlier) address covers `other`: the same address, or
+    /// a wildcard that overlaps it (wildcard matching on this side only).
+    pub fn covers(self, other: View) -> bool {
+        if self.is_wildcard() { self.overlaps(other) } else { self == other }
+    }
+}
+
+/// What a name stands for at a point of the case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SlotState {
+    /// Not created yet.
+    Unused,
+    Live(SockId),
+    /// Its creating statement failed: uses give `EBADF`.
+    Dead,
+    Closed,
+}
+
+/// The whole state of a case at one point.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct State {
+    pub socks: Vec<Sock>,
+    pub slots: Vec<SlotState>,
+    /// Counter for [`Sock::seq`].
+    pub seq: u32,
+    /// Counter for invented ephemeral ports (model-only runs).
+    pub next_eph: u16,
+    /// Counter for reuseport group ids.
+    pub next_group: u32,
+    /// Linux: the per-port fast-reuseport memo (rule linux.tcp.fastreuseport-stale).
+    pub memos: Vec<(PortVal, Memo)>,
+}
+
+/// Linux's fast-path memo of a TCP port (`tb->fastreuseport` and friends).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Memo {
+    pub other: bool,
+    pub view: View,
+}
+
+impl State {
+    /// The state before the first statement of a case with `slots` names.
+    pub fn new(slots: usize) -> State {
+        State {
+            socks: Vec::new(),
+            slots: vec![SlotState::Unused; slots],
+            seq: 0,
+            next_eph: 0,
+            next_group: 0,
+            memos: Vec::new(),
+        }
+    }
+
+    /// The live socket behind a slot.
+    pub fn live(&self, slot: Slot) -> Option<SockId> {
+        match self.slots.get(slot as usize) {
+            Some(SlotState::Live(id)) => Some(*id),
+            _ => None,
+        }
+    }
+
+    pub fn sock(&self, id: SockId) -> &Sock {
+        &self.socks[id as usize]
+    }
+
+    pub fn sock_mut(&mut self, id: SockId) -> &mut Sock {
+        &mut self.socks[id as usize]
+    }
+
+    /// Adds a socket and returns its id.
+    pub fn add(&mut self, s: Sock) -> SockId {
+        self.socks.push(s);
+        (self.socks.len() - 1) as SockId
+    }
+
+    /// The next sequence number.
+    pub fn tick(&mut self) -> u32 {
+        self.seq += 1;
+        self.seq
+    }
+
+    /// An ephemeral port: the observed one in a live run, else a new invented one.
+    pub fn ephemeral(&mut self, observed: Option<u16>) -> PortVal {
+        match observed {
+            Some(p) => PortVal::Eph(p),
+            None => {
+                self.next_eph += 1;
+                PortVal::Eph(40000 + self.next_eph)
+            }
+        }
+    }
+
+    /// Ids of sockets of `proto` holding `port`, other than `except`.
+    pub fn holders(&self, proto: Proto, port: PortVal, except: Option<SockId>) -> Vec<SockId> {
+        (0..self.socks.len() as SockId)
+            .filter(|&i| Some(i) != except)
+            .filter(|&i| {
+                let s = self.sock(i);
+                s.kind.proto == proto && s.port() == Some(port)
+            })
+            .collect()
+    }
+
+    /// The port a slot's socket holds, if it is live and holds one.
+    pub fn slot_port(&self, slot: Slot) -> Option<PortVal> {
+        self.live(slot).and_then(|id| self.sock(id).port())
+    }
+
+    /// Forgets memos of ports that nothing holds any more (the OS frees the
+    /// port's bucket with its last owner).
+    pub fn prune_memos(&mut self) {
+        let socks = &self.socks;
+        self.memos.retain(|(p, _)| socks.iter().any(|s| s.is_tcp() && s.port() == Some(*p)));
+    }
+
+    /// The memo of `port`, if any.
+    pub fn memo(&self, port: PortVal) -> Option<Memo> {
+        self.memos.iter().find(|(p, _)| *p == port).map(|(_, m)| *m)
+    }
+
+    /// Sets or clears the memo of `port`.
+    pub fn set_memo(&mut self, port: PortVal, memo: Option<Memo>) {
+        self.memos.retain(|(p, _)| *p != port);
+        if let Some(m) = memo {
+            self.memos.push((port, m));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(family: Family, a: Addr, v6only: bool) -> View {
+        View::of(family, a, v6only)
+    }
+
+    #[test]
+    fn overlap_follows_linux_section_a() {
+        use Addr::*;
+        use Family::*;
+        let any4 = v(V4, Any4, false);
+        let lo = v(V4, Lo4, false);
+        let lo2 = v(V4, Lo4b, false);
+        let dual = v(V6, Any6, false);
+        let only = v(V6, Any6, true);
+        let lo6 = v(V6, Lo6, false);
+        let mapped = v(V6, MappedLo4, false);
+        let mapped_any = v(V6, MappedAny4, false);
+        assert!(!lo.overlaps(lo2));
+        assert!(!lo.overlaps(lo6));
+        assert!(any4.overlaps(lo) && any4.overlaps(mapped) && any4.overlaps(dual));
+        assert!(!any4.overlaps(only) && !any4.overlaps(lo6));
+        assert!(dual.overlaps(lo) && dual.overlaps(lo6) && dual.overlaps(only) && dual.overlaps(mapped_any));
+        assert!(only.overlaps(lo6) && only.overlaps(dual) && !only.overlaps(mapped) && !only.overlaps(mapped_any));
+        assert_eq!(mapped, lo);
+        assert_eq!(mapped_any, any4);
+        assert!(!mapped_any.overlaps(lo6));
+    }
+
+    #[test]
+    fn covers_matches_wildcards_on_one_side_only() {
+        let any4 = View::V4(Addr::Any4);
+        let lo = View::V4(Addr::Lo4);
+        assert!(any4.covers(lo));
+        assert!(!lo.covers(any4));
+        assert!(lo.covers(lo));
+    }
+}
