@@ -6,6 +6,9 @@
 //! step by step; [`report`] writes what differs.
 
 pub mod case;
+pub mod cli;
+pub mod exec;
 pub mod model;
 pub mod outcome;
 pub mod platform;
+pub mod run;

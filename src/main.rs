@@ -1,1 +1,27 @@
-fn main() {}
+//! The `sockdiff` binary: parses the command line, runs the command, and
+//! maps the result to exit 0 (done), 1 (a reproduced mismatch or a change),
+//! 2 (the tool could not do its job). Errors are one line on stderr; a
+//! reader that closes the output early ends the run quietly.
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = sockdiff::cli::Cli::parse();
+    match sockdiff::cli::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::from(0);
+            }
+            let line = format!("{err:#}").replace('\n', " ");
+            eprintln!("error: {line}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .any(|e| e.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe))
+}

@@ -19,8 +19,7 @@ impl Platform {
         [Platform::Linux, Platform::FreeBsd, Platform::MacOs, Platform::Windows, Platform::Wine];
 
     /// What `--platform all` means: every platform but `wine`.
-    pub const ALL_REAL: [Platform; 4] =
-        [Platform::Linux, Platform::FreeBsd, Platform::MacOs, Platform::Windows];
+    pub const ALL_REAL: [Platform; 4] = [Platform::Linux, Platform::FreeBsd, Platform::MacOs, Platform::Windows];
 
     /// The model name.
     pub fn name(self) -> &'static str {

@@ -54,9 +54,29 @@ impl fmt::Debug for Name {
 
 /// Words that cannot be socket names.
 pub const KEYWORDS: &[&str] = &[
-    "socket", "as", "other", "set", "on", "off", "bind", "listen", "connect", "accept", "close",
-    "probe", "none", "tcp4", "tcp6", "udp4", "udp6", "reuseaddr", "reuseport", "reuseport_lb",
-    "exclusiveaddruse", "v6only", "linger0",
+    "socket",
+    "as",
+    "other",
+    "set",
+    "on",
+    "off",
+    "bind",
+    "listen",
+    "connect",
+    "accept",
+    "close",
+    "probe",
+    "none",
+    "tcp4",
+    "tcp6",
+    "udp4",
+    "udp6",
+    "reuseaddr",
+    "reuseport",
+    "reuseport_lb",
+    "exclusiveaddruse",
+    "v6only",
+    "linger0",
 ];
 
 /// Transport protocol.
@@ -171,10 +191,7 @@ impl Addr {
 
     /// Loopback: the only targets `connect` and `probe` may use.
     pub fn is_loopback(self) -> bool {
-        matches!(
-            self,
-            Addr::Lo4 | Addr::Lo4b | Addr::Lo6 | Addr::MappedLo4 | Addr::MappedLo4b
-        )
+        matches!(self, Addr::Lo4 | Addr::Lo4b | Addr::Lo6 | Addr::MappedLo4 | Addr::MappedLo4b)
     }
 
     /// `0.0.0.0`, `[::]` or `[::ffff:0.0.0.0]`.
@@ -618,9 +635,7 @@ pub fn compile(case: &Case) -> Result<Program, NameError> {
         };
         let op = match stmt {
             Stmt::Socket { kind, other, .. } => Op::Socket { slot: 0, kind: *kind, other: *other },
-            Stmt::Set { name, opt, on } => {
-                Op::Set { slot: lookup(&live, name)?, opt: *opt, on: *on }
-            }
+            Stmt::Set { name, opt, on } => Op::Set { slot: lookup(&live, name)?, opt: *opt, on: *on },
             Stmt::Bind { name, addr, port: p } => {
                 Op::Bind { slot: lookup(&live, name)?, addr: *addr, port: port(&live, p)? }
             }
@@ -634,9 +649,7 @@ pub fn compile(case: &Case) -> Result<Program, NameError> {
                 live.retain(|(_, s)| *s != slot);
                 Op::Close { slot }
             }
-            Stmt::Probe { kind, addr, port: p } => {
-                Op::Probe { kind: *kind, addr: *addr, port: port(&live, p)? }
-            }
+            Stmt::Probe { kind, addr, port: p } => Op::Probe { kind: *kind, addr: *addr, port: port(&live, p)? },
         };
         let op = match (stmt.binds(), op) {
             (Some(name), op) => {

@@ -152,7 +152,10 @@ fn parse_stmt(toks: &[Tok<'_>], err: &ErrFn<'_>, end_col: u32) -> Result<Stmt, P
                         true
                     }
                     Some(t) => {
-                        return Err(err(t.col, format!("expected 'as other' or the end of the statement, found '{}'", t.text)));
+                        return Err(err(
+                            t.col,
+                            format!("expected 'as other' or the end of the statement, found '{}'", t.text),
+                        ));
                     }
                 };
                 Ok(Stmt::Socket { name, kind, other })
@@ -185,11 +188,7 @@ fn parse_stmt(toks: &[Tok<'_>], err: &ErrFn<'_>, end_col: u32) -> Result<Stmt, P
             let name = name_tok(need(1, "a socket name")?, err)?;
             let (addr, port) = endpoint_tok(need(2, "ADDR:PORT")?, err, first.text)?;
             expect_end(3)?;
-            if first.text == "bind" {
-                Stmt::Bind { name, addr, port }
-            } else {
-                Stmt::Connect { name, addr, port }
-            }
+            if first.text == "bind" { Stmt::Bind { name, addr, port } } else { Stmt::Connect { name, addr, port } }
         }
         "listen" | "close" => {
             let name = name_tok(need(1, "a socket name")?, err)?;
@@ -206,7 +205,9 @@ fn parse_stmt(toks: &[Tok<'_>], err: &ErrFn<'_>, end_col: u32) -> Result<Stmt, P
             let hint = if Name::is_valid(other) && at(1).is_none() {
                 format!("expected a statement, found '{other}' (did you mean '{other} = socket …'?)")
             } else {
-                format!("expected a statement (NAME = socket, set, bind, listen, connect, NAME = accept, close, probe), found '{other}'")
+                format!(
+                    "expected a statement (NAME = socket, set, bind, listen, connect, NAME = accept, close, probe), found '{other}'"
+                )
             };
             return Err(err(first.col, hint));
         }
@@ -229,24 +230,23 @@ fn kind_tok(t: Tok<'_>, err: &ErrFn<'_>) -> Result<Kind, ParseError> {
         .ok_or_else(|| err(t.col, format!("expected a socket kind (tcp4, tcp6, udp4, udp6), found '{}'", t.text)))
 }
 
-const ADDR_LIST: &str = "0.0.0.0, 127.0.0.1, 127.0.0.2, 192.0.2.1, [::], [::1], [::ffff:127.0.0.1], [::ffff:127.0.0.2], [::ffff:0.0.0.0]";
+const ADDR_LIST: &str =
+    "0.0.0.0, 127.0.0.1, 127.0.0.2, 192.0.2.1, [::], [::1], [::ffff:127.0.0.1], [::ffff:127.0.0.2], [::ffff:0.0.0.0]";
 
 fn endpoint_tok(t: Tok<'_>, err: &ErrFn<'_>, verb: &str) -> Result<(Addr, Port), ParseError> {
-    let split = if t.text.starts_with('[') {
-        t.text.find("]:").map(|i| i + 1)
-    } else {
-        t.text.rfind(':')
-    };
+    let split = if t.text.starts_with('[') { t.text.find("]:").map(|i| i + 1) } else { t.text.rfind(':') };
     let Some(colon) = split else {
-        return Err(err(t.col, format!("expected ADDR:PORT (for example 127.0.0.1:P1 or [::1]:P2), found '{}'", t.text)));
+        return Err(err(
+            t.col,
+            format!("expected ADDR:PORT (for example 127.0.0.1:P1 or [::1]:P2), found '{}'", t.text),
+        ));
     };
     let (a, p) = (&t.text[..colon], &t.text[colon + 1..]);
     let pcol = t.col + a.chars().count() as u32 + 1;
     let addr = match Addr::from_text(a) {
         Some(addr) => addr,
         None => {
-            let parsed: Option<std::net::IpAddr> =
-                a.trim_start_matches('[').trim_end_matches(']').parse().ok();
+            let parsed: Option<std::net::IpAddr> = a.trim_start_matches('[').trim_end_matches(']').parse().ok();
             let msg = match parsed {
                 Some(ip) if verb != "bind" && !is_loopback_ip(ip) => format!(
                     "{verb} may only target loopback addresses (127.0.0.0/8, [::1], [::ffff:127.x.y.z]); '{a}' is not loopback"
@@ -259,7 +259,9 @@ fn endpoint_tok(t: Tok<'_>, err: &ErrFn<'_>, verb: &str) -> Result<(Addr, Port),
     if verb != "bind" && !addr.is_loopback() {
         return Err(err(
             t.col,
-            format!("{verb} may only target loopback addresses (127.0.0.0/8, [::1], [::ffff:127.x.y.z]); '{a}' is not loopback"),
+            format!(
+                "{verb} may only target loopback addresses (127.0.0.0/8, [::1], [::ffff:127.x.y.z]); '{a}' is not loopback"
+            ),
         ));
     }
     let port = if p == "0" {
@@ -297,7 +299,10 @@ fn parse_trailer(c: &str, col: u32, err: &ErrFn<'_>) -> Result<Trailer, ParseErr
     for t in tokenize(rest) {
         let tcol = col + 1 + t.col;
         let Some((spec, outcome)) = t.text.split_once(':') else {
-            return Err(err(tcol, format!("expected PLATFORM[@VERSION]:OUTCOME in the expectation comment, found '{}'", t.text)));
+            return Err(err(
+                tcol,
+                format!("expected PLATFORM[@VERSION]:OUTCOME in the expectation comment, found '{}'", t.text),
+            ));
         };
         let model = ModelSpec::parse(spec).ok_or_else(|| {
             err(tcol, format!("expected a platform (linux, freebsd, macos, windows, wine) with an optional @VERSION, found '{spec}'"))
@@ -338,7 +343,8 @@ mod tests {
 
     #[test]
     fn parses_expectations() {
-        let c = parse("x", "a = socket tcp4\nbind a 0.0.0.0:P1   #= linux:EADDRINUSE windows@10.0.19045:{EACCES,ok}\n").unwrap();
+        let c = parse("x", "a = socket tcp4\nbind a 0.0.0.0:P1   #= linux:EADDRINUSE windows@10.0.19045:{EACCES,ok}\n")
+            .unwrap();
         let e = c.steps[1].expects();
         assert_eq!(e.len(), 2);
         assert_eq!(e[0].outcomes, vec![Outcome::Err(Errno::EADDRINUSE)]);
@@ -384,8 +390,15 @@ mod tests {
 
     #[test]
     fn connect_and_probe_only_reach_loopback() {
-        for bad in ["connect a 0.0.0.0:P1", "connect a 8.8.8.8:P1", "connect a 192.0.2.1:P1", "connect a [::]:P1",
-                    "connect a [2001:db8::1]:P1", "probe tcp4 [::ffff:0.0.0.0]:P1", "connect a [::ffff:192.0.2.1]:P1"] {
+        for bad in [
+            "connect a 0.0.0.0:P1",
+            "connect a 8.8.8.8:P1",
+            "connect a 192.0.2.1:P1",
+            "connect a [::]:P1",
+            "connect a [2001:db8::1]:P1",
+            "probe tcp4 [::ffff:0.0.0.0]:P1",
+            "connect a [::ffff:192.0.2.1]:P1",
+        ] {
             let e = err_of(&format!("a = socket tcp4\n{bad}\n"));
             assert!(e.msg.contains("only target loopback"), "{bad}: {}", e.msg);
         }

@@ -3,9 +3,9 @@
 //! the kernel makes them. Rule ids and sources: [`super::rules`].
 
 use super::rules::*;
-use super::state::{Endpoint, Life, Memo, Opts, PortVal, Sock, SockId, SlotState, State, Tcp, View};
+use super::state::{Endpoint, Life, Memo, Opts, PortVal, SlotState, Sock, SockId, State, Tcp, View};
 use super::{Branch, Model, PortArg, Prediction, StepCtx, rule_ids_of};
-use crate::case::{Addr, Family, Kind, Op, Proto, SockOpt, Slot};
+use crate::case::{Addr, Family, Kind, Op, Proto, Slot, SockOpt};
 use crate::outcome::{Errno, Outcome};
 use crate::platform::{ModelSpec, Platform, Version};
 
@@ -569,7 +569,9 @@ impl Linux {
             (Family::V6, Family::V4) if kind.proto == Proto::Tcp => {
                 return fail(LINUX_CONNECT_FAMILY_MISMATCH, EINVAL, st);
             }
-            (Family::V6, Family::V4) if self.bindv6only => return fail(LINUX_CONNECT_FAMILY_MISMATCH, EAFNOSUPPORT, st),
+            (Family::V6, Family::V4) if self.bindv6only => {
+                return fail(LINUX_CONNECT_FAMILY_MISMATCH, EAFNOSUPPORT, st);
+            }
             (Family::V6, Family::V4) => addr.to_mapped(),
             _ => addr,
         };
@@ -614,9 +616,8 @@ fn same_endpoint(a: Endpoint, b: Endpoint) -> bool {
 
 /// Pending connections of a listener, oldest first.
 fn pending_of(st: &State, lid: SockId) -> Vec<SockId> {
-    let mut v: Vec<SockId> = (0..st.socks.len() as SockId)
-        .filter(|&c| st.sock(c).life == Life::Pending { of: lid })
-        .collect();
+    let mut v: Vec<SockId> =
+        (0..st.socks.len() as SockId).filter(|&c| st.sock(c).life == Life::Pending { of: lid }).collect();
     v.sort_by_key(|&c| st.sock(c).seq);
     v
 }
@@ -767,43 +768,46 @@ fn tcp_listeners(st: &State, dst: Addr, port: PortVal) -> (Vec<SockId>, &'static
         let tail = s.kind.family == Family::V6 && s.opts.reuseport;
         (tail, if tail { s.seq as i64 } else { -(s.seq as i64) })
     });
-    let v4 = dst.as_v4();
-    let passes: [Box<dyn Fn(&Sock) -> Option<u8>>; 2] = match v4 {
-        Some(a) => [
-            Box::new(move |s: &Sock| (s.view() == Some(View::V4(a))).then_some(score4(s))),
-            Box::new(|s: &Sock| {
-                matches!(s.view(), Some(View::V4(Addr::Any4)) | Some(View::V6Any { dual: true })).then_some(score4(s))
-            }),
-        ],
-        None => [
-            Box::new(|s: &Sock| (s.kind.family == Family::V6 && s.view() == Some(View::V6Lo)).then_some(1)),
-            Box::new(|s: &Sock| (s.kind.family == Family::V6 && matches!(s.view(), Some(View::V6Any { .. }))).then_some(1)),
-        ],
-    };
-    for (pass, score) in passes.iter().enumerate() {
+    for exact in [true, false] {
         let mut best: Option<(u8, SockId)> = None;
         for &i in &chain {
             let s = st.sock(i);
-            let Some(sc) = score(s) else { continue };
+            let Some(sc) = traffic_score(s, dst, exact) else { continue };
             if best.is_none_or(|(b, _)| sc > b) {
                 if let Some(g) = s.group {
-                    let members: Vec<SockId> = listeners.iter().copied().filter(|&m| st.sock(m).group == Some(g)).collect();
+                    let members: Vec<SockId> =
+                        listeners.iter().copied().filter(|&m| st.sock(m).group == Some(g)).collect();
                     return (members, LINUX_TCP_DELIVER_REUSEPORT);
                 }
                 best = Some((sc, i));
             }
         }
         if let Some((_, i)) = best {
-            let rule = if pass == 0 { LINUX_TCP_DELIVER_SPECIFIC } else { LINUX_TCP_DELIVER_FAMILY };
+            let rule = if exact { LINUX_TCP_DELIVER_SPECIFIC } else { LINUX_TCP_DELIVER_FAMILY };
             return (vec![i], rule);
         }
     }
     (Vec::new(), LINUX_TCP_CONNECT_REFUSED)
 }
 
-/// Score of a listener or UDP socket for IPv4 traffic: AF_INET beats AF_INET6.
-fn score4(s: &Sock) -> u8 {
-    if s.kind.family == Family::V4 { 2 } else { 1 }
+/// Score of a listener or unconnected UDP socket for traffic to `dst`, in
+/// the exact-address pass or the wildcard pass; `None` if it does not match.
+/// For IPv4 traffic AF_INET scores 2, a dual-stack AF_INET6 socket 1; IPv6
+/// traffic reaches only AF_INET6 sockets.
+fn traffic_score(s: &Sock, dst: Addr, exact: bool) -> Option<u8> {
+    let v = s.view()?;
+    match dst.as_v4() {
+        Some(a) => {
+            let hit =
+                if exact { v == View::V4(a) } else { matches!(v, View::V4(Addr::Any4) | View::V6Any { dual: true }) };
+            hit.then_some(if s.kind.family == Family::V4 { 2 } else { 1 })
+        }
+        None => {
+            let hit =
+                s.kind.family == Family::V6 && if exact { v == View::V6Lo } else { matches!(v, View::V6Any { .. }) };
+            hit.then_some(1)
+        }
+    }
 }
 
 /// Which UDP socket(s) get a datagram to `dst:port` (rules 37-38).
@@ -821,26 +825,11 @@ fn udp_receivers(st: &State, dst: Addr, port: PortVal) -> (Vec<SockId>, &'static
         let tail = s.kind.family == Family::V6 && s.opts.reuseport;
         (tail, if tail { s.seq as i64 } else { -(s.seq as i64) })
     });
-    let v4 = dst.as_v4();
-    let score = |s: &Sock, exact: bool| -> Option<u8> {
-        let v = s.view()?;
-        match v4 {
-            Some(a) => {
-                let hit = if exact { v == View::V4(a) } else { matches!(v, View::V4(Addr::Any4) | View::V6Any { dual: true }) };
-                hit.then_some(score4(s))
-            }
-            None => {
-                let hit = s.kind.family == Family::V6
-                    && if exact { v == View::V6Lo } else { matches!(v, View::V6Any { .. }) };
-                hit.then_some(1)
-            }
-        }
-    };
     for exact in [true, false] {
         let mut best: Option<(u8, SockId)> = None;
         for &i in &chain {
             let s = st.sock(i);
-            let Some(sc) = score(s, exact) else { continue };
+            let Some(sc) = traffic_score(s, dst, exact) else { continue };
             if best.is_none_or(|(b, _)| sc > b) {
                 if let Some(g) = s.group {
                     let members: Vec<SockId> = socks.iter().copied().filter(|&m| st.sock(m).group == Some(g)).collect();
@@ -854,7 +843,7 @@ fn udp_receivers(st: &State, dst: Addr, port: PortVal) -> (Vec<SockId>, &'static
             let mut set = vec![winner];
             for &i in &chain {
                 let s = st.sock(i);
-                if i != winner && s.received && score(s, exact).is_some_and(|sc| sc + 1 >= top) {
+                if i != winner && s.received && traffic_score(s, dst, exact).is_some_and(|sc| sc + 1 >= top) {
                     set.push(i);
                 }
             }
@@ -902,9 +891,13 @@ mod tests {
 
     #[test]
     fn reuseport_needs_the_same_user() {
-        let r = predict("a = socket tcp4\nb = socket tcp4 as other\nset a reuseport on\nset b reuseport on\nbind a 127.0.0.1:P1\nbind b 127.0.0.1:P1\n");
+        let r = predict(
+            "a = socket tcp4\nb = socket tcp4 as other\nset a reuseport on\nset b reuseport on\nbind a 127.0.0.1:P1\nbind b 127.0.0.1:P1\n",
+        );
         assert_eq!(r[5].0, "EADDRINUSE");
-        let r = predict("a = socket tcp6\nb = socket tcp6\nset a reuseport on\nset b reuseport on\nbind a [::]:P1\nlisten a\nbind b [::]:P1\nlisten b\n");
+        let r = predict(
+            "a = socket tcp6\nb = socket tcp6\nset a reuseport on\nset b reuseport on\nbind a [::]:P1\nlisten a\nbind b [::]:P1\nlisten b\n",
+        );
         assert_eq!(r[6], ("ok".to_string(), LINUX_TCP_REUSEPORT_PAIR));
         assert_eq!(r[7].0, "ok");
     }
@@ -912,7 +905,9 @@ mod tests {
     #[test]
     fn stale_reuseport_memo_skips_the_scan() {
         // shared/semantics/linux.md §19, consequence (1).
-        let r = predict("a = socket tcp4\nb = socket tcp4\nset a reuseport on\nbind a 127.0.0.1:P1\nset a reuseport off\nset b reuseport on\nbind b 127.0.0.1:P1\n");
+        let r = predict(
+            "a = socket tcp4\nb = socket tcp4\nset a reuseport on\nbind a 127.0.0.1:P1\nset a reuseport off\nset b reuseport on\nbind b 127.0.0.1:P1\n",
+        );
         assert_eq!(r[6], ("ok".to_string(), LINUX_TCP_FASTREUSEPORT_STALE));
         // Consequence (2): order b, a, c gives ok; a, b, c gives EADDRINUSE.
         let bac = "a = socket tcp4\nb = socket tcp4\nc = socket tcp4\nset b reuseaddr on\nset a reuseaddr on\nset a reuseport on\nset c reuseport on\nbind b 0.0.0.0:P1\nbind a 127.0.0.1:P1\nbind c 127.0.0.1:P1\n";
@@ -923,7 +918,10 @@ mod tests {
 
     #[test]
     fn dual_stack_wildcard_overlaps_ipv4() {
-        assert_eq!(outcomes("a = socket tcp6\nb = socket tcp4\nbind a [::]:P1\nbind b 127.0.0.1:P1\n")[3], "EADDRINUSE");
+        assert_eq!(
+            outcomes("a = socket tcp6\nb = socket tcp4\nbind a [::]:P1\nbind b 127.0.0.1:P1\n")[3],
+            "EADDRINUSE"
+        );
         assert_eq!(
             outcomes("a = socket tcp6\nb = socket tcp4\nset a v6only on\nbind a [::]:P1\nbind b 0.0.0.0:P1\n")[4],
             "ok"
@@ -937,14 +935,18 @@ mod tests {
         // Server closes first: P1 is in TIME_WAIT with reuseaddr (from l).
         let r = predict(&format!("{base}close s\nclose c\nclose l\nn = socket tcp4\nbind n 127.0.0.1:P1\n"));
         assert_eq!(r.last().unwrap(), &("EADDRINUSE".to_string(), LINUX_TCP_TIMEWAIT_BLOCKS));
-        let r = predict(&format!("{base}close s\nclose c\nclose l\nn = socket tcp4\nset n reuseaddr on\nbind n 127.0.0.1:P1\n"));
+        let r = predict(&format!(
+            "{base}close s\nclose c\nclose l\nn = socket tcp4\nset n reuseaddr on\nbind n 127.0.0.1:P1\n"
+        ));
         assert_eq!(r.last().unwrap(), &("ok".to_string(), LINUX_TCP_REUSEADDR_PAIR));
         // Client closes first: the server side is free.
         let r = predict(&format!("{base}close c\nclose s\nclose l\nn = socket tcp4\nbind n 127.0.0.1:P1\n"));
         assert_eq!(r[8].1, LINUX_TCP_PASSIVE_CLOSE);
         assert_eq!(r.last().unwrap().0, "ok");
         // linger0: no TIME_WAIT.
-        let r = predict(&format!("{base}set s linger0 on\nclose s\nclose c\nclose l\nn = socket tcp4\nbind n 127.0.0.1:P1\n"));
+        let r = predict(&format!(
+            "{base}set s linger0 on\nclose s\nclose c\nclose l\nn = socket tcp4\nbind n 127.0.0.1:P1\n"
+        ));
         assert_eq!(r.last().unwrap().0, "ok");
     }
 
@@ -958,14 +960,19 @@ mod tests {
 
     #[test]
     fn accept_and_connect_states() {
-        let r = outcomes("l = socket tcp4\nlisten l\nx = accept l\nc = socket tcp4\nconnect c 127.0.0.1:@l\nconnect c 127.0.0.1:@l\nlisten c\ny = accept l\nz = accept l\nclose x\n");
+        let r = outcomes(
+            "l = socket tcp4\nlisten l\nx = accept l\nc = socket tcp4\nconnect c 127.0.0.1:@l\nconnect c 127.0.0.1:@l\nlisten c\ny = accept l\nz = accept l\nclose x\n",
+        );
         assert_eq!(r, vec!["ok", "ok", "EAGAIN", "ok", "ok", "EISCONN", "EINVAL", "ok", "EAGAIN", "EBADF"]);
     }
 
     #[test]
     fn ipv4_checks_the_address_before_the_state_ipv6_after() {
         assert_eq!(outcomes("a = socket tcp4\nbind a 127.0.0.1:P1\nbind a 192.0.2.1:P2\n")[2], "EADDRNOTAVAIL");
-        assert_eq!(outcomes("a = socket udp6\nbind a [::1]:P1\nset a v6only on\nbind a [::ffff:127.0.0.1]:P2\n")[2..], ["EINVAL", "EINVAL"]);
+        assert_eq!(
+            outcomes("a = socket udp6\nbind a [::1]:P1\nset a v6only on\nbind a [::ffff:127.0.0.1]:P2\n")[2..],
+            ["EINVAL", "EINVAL"]
+        );
     }
 
     #[test]
@@ -987,13 +994,17 @@ mod tests {
 
     #[test]
     fn self_connect_succeeds_and_leaves_time_wait() {
-        let r = outcomes("a = socket tcp4\nbind a 127.0.0.1:P1\nconnect a 127.0.0.1:P1\nclose a\nb = socket tcp4\nbind b 127.0.0.1:P1\n");
+        let r = outcomes(
+            "a = socket tcp4\nbind a 127.0.0.1:P1\nconnect a 127.0.0.1:P1\nclose a\nb = socket tcp4\nbind b 127.0.0.1:P1\n",
+        );
         assert_eq!(r, vec!["ok", "ok", "ok", "ok", "ok", "EADDRINUSE"]);
     }
 
     #[test]
     fn reuseport_group_gets_a_set() {
-        let r = outcomes("a = socket tcp4\nb = socket tcp4\nset a reuseport on\nset b reuseport on\nbind a 127.0.0.1:P1\nbind b 127.0.0.1:P1\nlisten a\nlisten b\nc = socket tcp4\nconnect c 127.0.0.1:P1\nx = accept a\nprobe tcp4 127.0.0.1:P1\n");
+        let r = outcomes(
+            "a = socket tcp4\nb = socket tcp4\nset a reuseport on\nset b reuseport on\nbind a 127.0.0.1:P1\nbind b 127.0.0.1:P1\nlisten a\nlisten b\nc = socket tcp4\nconnect c 127.0.0.1:P1\nx = accept a\nprobe tcp4 127.0.0.1:P1\n",
+        );
         assert_eq!(r[10], "{EAGAIN,ok}");
         assert_eq!(r[11], "{->a,->b}");
     }

@@ -86,11 +86,7 @@ pub trait Model: Send + Sync {
 
 /// Rule ids of the table whose family is one of `families`.
 pub fn rule_ids_of(families: &[&str]) -> Vec<&'static str> {
-    rules::RULES
-        .iter()
-        .filter(|r| families.iter().any(|f| r.id.split('.').next() == Some(*f)))
-        .map(|r| r.id)
-        .collect()
+    rules::RULES.iter().filter(|r| families.iter().any(|f| r.id.split('.').next() == Some(*f))).map(|r| r.id).collect()
 }
 
 /// Settings of the host that change a model's answers.

@@ -174,11 +174,7 @@ mod tests {
             assert!(seen.insert(r.id), "duplicate rule id {}", r.id);
             let parts: Vec<&str> = r.id.split('.').collect();
             assert_eq!(parts.len(), 3, "{}", r.id);
-            assert!(
-                ["linux", "freebsd", "macos", "windows", "wine", "bsd"].contains(&parts[0]),
-                "{}",
-                r.id
-            );
+            assert!(["linux", "freebsd", "macos", "windows", "wine", "bsd"].contains(&parts[0]), "{}", r.id);
             assert!(parts[1].chars().all(|c| c.is_ascii_lowercase()), "{}", r.id);
             assert!(parts[2].chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{}", r.id);
             assert!(!r.meaning.is_empty() && !r.source.is_empty(), "{}", r.id);

@@ -1,0 +1,320 @@
+//! The command line (SPEC §4): argument definitions (their doc comments are
+//! the help) and the commands. Errors are returned with context for `main`
+//! to print as one line; exit codes are 0, 1 and 2 as SPEC §4 says.
+
+use crate::case::{self, Case, Program};
+use crate::exec::{self, Isolation, Prepared};
+use crate::model::{self, HostSettings, Model};
+use crate::platform::{ModelSpec, Platform, Version};
+use crate::run::{self, Abilities, Verdict};
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Finds out what operating systems really do when sockets share local
+/// addresses: a formal model per OS predicts every socket call, random cases
+/// run for real, and every step is diffed against the model.
+#[derive(Parser, Debug)]
+#[command(name = "sockdiff", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub cmd: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Model only: print each statement's predicted outcome and the rule
+    /// that decided it.
+    Predict(PredictArgs),
+    /// Run each case for real on this host and show model and real outcome
+    /// side by side; exit 1 on any mismatch.
+    Replay(ReplayArgs),
+}
+
+/// Output format of `predict`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Csv,
+}
+
+#[derive(Args, Debug)]
+pub struct PredictArgs {
+    /// Model to ask: linux, freebsd, macos, windows, wine (optionally
+    /// @VERSION), all (the four OSes), or host.
+    #[arg(long, default_value = "host")]
+    pub platform: String,
+    /// text (a table) or csv (step,statement,outcome,rule).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Case files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+/// Options shared by the commands that run cases for real.
+#[derive(Args, Debug, Clone)]
+pub struct LiveArgs {
+    /// Run in the host's own network namespace instead of a private one
+    /// (other processes and leftover TIME_WAIT can then cause false
+    /// mismatches).
+    #[arg(long)]
+    pub no_netns: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ReplayArgs {
+    /// Model to diff against (default: this host's).
+    #[arg(long, default_value = "host")]
+    pub platform: String,
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// Case files, or folders of .case files.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+/// Runs a parsed command line; returns the exit code.
+pub fn run(cli: Cli) -> Result<u8> {
+    match cli.cmd {
+        Cmd::Predict(a) => predict(a),
+        Cmd::Replay(a) => replay(a),
+    }
+}
+
+/// The model spec of this host: its platform and, on Linux, major.minor of
+/// the running kernel.
+pub fn host_spec() -> ModelSpec {
+    let id = exec::host_identity();
+    let version = match exec::HOST_PLATFORM {
+        Platform::Linux => {
+            let nums: Vec<u32> =
+                id.release.split(|c: char| !c.is_ascii_digit()).take(2).filter_map(|p| p.parse().ok()).collect();
+            (nums.len() == 2).then_some(Version(nums))
+        }
+        _ => Version::parse(&id.release),
+    };
+    ModelSpec { platform: exec::HOST_PLATFORM, version }
+}
+
+/// Parses `--platform`.
+pub fn platforms(arg: &str) -> Result<Vec<ModelSpec>> {
+    match arg {
+        "host" => Ok(vec![host_spec()]),
+        "all" => Ok(Platform::ALL_REAL.iter().map(|p| ModelSpec::new(*p)).collect()),
+        s => ModelSpec::parse(s).map(|m| vec![m]).ok_or_else(|| {
+            anyhow!("unknown platform '{s}': expected linux, freebsd, macos, windows, wine (optionally @VERSION), all or host")
+        }),
+    }
+}
+
+/// The model for a spec.
+pub fn model_for(spec: &ModelSpec, host: &HostSettings) -> Result<Box<dyn Model>> {
+    model::for_spec(spec, host).ok_or_else(|| anyhow!("sockdiff has no {} model yet", spec.platform))
+}
+
+/// Expands folders to the `.case` files in them (sorted), keeps files.
+pub fn case_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut found = Vec::new();
+            walk(p, &mut found).with_context(|| format!("cannot read folder {}", p.display()))?;
+            found.sort();
+            if found.is_empty() {
+                bail!("{}: no .case files in this folder", p.display());
+            }
+            out.extend(found);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for e in std::fs::read_dir(dir)? {
+        let p = e?.path();
+        if p.is_dir() {
+            walk(&p, out)?;
+        } else if p.extension().is_some_and(|x| x == "case") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// Reads, parses and compiles a case file.
+pub fn load(path: &Path) -> Result<(Case, Program)> {
+    let case = case::parse_file(path)?;
+    let prog = case::compile(&case).map_err(|e| anyhow!("{}: {}", path.display(), e.what))?;
+    Ok((case, prog))
+}
+
+/// The line of statement `index` in a case file, for error messages.
+fn line_of(path: &Path, index: usize) -> usize {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut n = 0;
+    for (i, line) in text.lines().enumerate() {
+        let code = line.split('#').next().unwrap_or("").trim();
+        if !code.is_empty() {
+            if n == index {
+                return i + 1;
+            }
+            n += 1;
+        }
+    }
+    0
+}
+
+fn predict(a: PredictArgs) -> Result<u8> {
+    let specs = platforms(&a.platform)?;
+    let host = HostSettings::default();
+    let models: Vec<Box<dyn Model>> = specs.iter().map(|s| model_for(s, &host)).collect::<Result<_>>()?;
+    let files = case_files(&a.files)?;
+    let many_files = files.len() > 1;
+    let many_models = models.len() > 1;
+    let mut out = std::io::stdout().lock();
+    let mut csv_out = (a.format == Format::Csv).then(|| csv::Writer::from_writer(Vec::new()));
+    if let Some(w) = csv_out.as_mut() {
+        let mut header = Vec::new();
+        if many_files {
+            header.push("file");
+        }
+        if many_models {
+            header.push("platform");
+        }
+        header.extend(["step", "statement", "outcome", "rule"]);
+        w.write_record(&header)?;
+    }
+    for path in &files {
+        let (case, prog) = load(path)?;
+        let mut columns = Vec::new();
+        for m in &models {
+            let p = run::predict_case(m.as_ref(), &prog).map_err(|(i, why)| {
+                anyhow!(
+                    "{}:{}: {} (the case is invalid for the {} model)",
+                    path.display(),
+                    line_of(path, i),
+                    why,
+                    m.spec()
+                )
+            })?;
+            columns.push(p);
+        }
+        let stmts: Vec<String> = case.stmts().map(|s| s.to_string()).collect();
+        match csv_out.as_mut() {
+            Some(w) => {
+                for (mi, m) in models.iter().enumerate() {
+                    for (i, st) in stmts.iter().enumerate() {
+                        let mut rec: Vec<String> = Vec::new();
+                        if many_files {
+                            rec.push(path.display().to_string());
+                        }
+                        if many_models {
+                            rec.push(m.spec().to_string());
+                        }
+                        let (set, rule) = &columns[mi][i];
+                        rec.extend([(i + 1).to_string(), st.clone(), set.to_string(), rule.to_string()]);
+                        w.write_record(&rec)?;
+                    }
+                }
+                out.write_all(&std::mem::replace(w, csv::Writer::from_writer(Vec::new())).into_inner()?)?;
+            }
+            None => {
+                let names: Vec<String> = models.iter().map(|m| m.spec().to_string()).collect();
+                writeln!(out, "{}  ({})", path.display(), names.join(", "))?;
+                let width = stmts.iter().map(|s| s.len()).max().unwrap_or(0).max(9);
+                for (i, st) in stmts.iter().enumerate() {
+                    write!(out, "{:>4}  {:<width$}", i + 1, st)?;
+                    for col in &columns {
+                        let (set, rule) = &col[i];
+                        write!(out, "  {:<14} {:<34}", set.to_string(), rule)?;
+                    }
+                    writeln!(out)?;
+                }
+                writeln!(out)?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(0)
+}
+
+/// Prepares live runs: isolation first (before any thread), then settings.
+pub fn prepare_live(live: &LiveArgs) -> Result<(Prepared, HostSettings)> {
+    let iso = if live.no_netns { Isolation::Host } else { Isolation::PrivateNetns };
+    let prep = exec::prepare_process(&iso)?;
+    for w in &prep.warnings {
+        eprintln!("warning: {w}");
+    }
+    let settings = exec::host_settings(&prep);
+    Ok((prep, settings))
+}
+
+/// What the host can run, for [`run::skip_reason`].
+pub fn abilities(prep: &Prepared, exec: &dyn exec::Executor) -> Abilities {
+    Abilities { other_user: prep.other_user.clone().map(|_| ()), probe: exec.supports_probe() }
+}
+
+fn replay(a: ReplayArgs) -> Result<u8> {
+    let specs = platforms(&a.platform)?;
+    if specs.len() != 1 {
+        bail!("replay diffs against one model: give --platform host or one platform");
+    }
+    let files = case_files(&a.files)?;
+    let loaded: Vec<(PathBuf, Case, Program)> =
+        files.iter().map(|p| load(p).map(|(c, pr)| (p.clone(), c, pr))).collect::<Result<_>>()?;
+    let (prep, settings) = prepare_live(&a.live)?;
+    let model = model_for(&specs[0], &settings)?;
+    let runs = std::thread::scope(|s| {
+        s.spawn(|| -> Result<Vec<run::CaseRun>> {
+            let mut ex = exec::new_executor(&prep, 0, 1)?;
+            let can = abilities(&prep, ex.as_ref());
+            loaded.iter().map(|(_, _, prog)| Ok(run::run_case(model.as_ref(), ex.as_mut(), prog, &can)?)).collect()
+        })
+        .join()
+        .map_err(|_| anyhow!("the worker thread panicked"))?
+    })?;
+    let mut out = std::io::stdout().lock();
+    let (mut agree, mut mismatch, mut skipped) = (0, 0, 0);
+    for ((path, case, _), r) in loaded.iter().zip(&runs) {
+        writeln!(out, "{}  (model {}, real: this host)", path.display(), model.spec())?;
+        let stmts: Vec<String> = case.stmts().map(|s| s.to_string()).collect();
+        let width = stmts.iter().map(|s| s.len()).max().unwrap_or(0).max(9);
+        writeln!(out, "{:>4}  {:<width$}  {:<14} {:<14}    rule", "step", "statement", "model", "real")?;
+        for rec in &r.steps {
+            let mark = if rec.agrees() { "  " } else { "✗ " };
+            writeln!(
+                out,
+                "{:>4}  {:<width$}  {:<14} {:<14}  {mark}{}",
+                rec.index + 1,
+                stmts[rec.index],
+                rec.expected.to_string(),
+                rec.actual.to_string(),
+                rec.rule
+            )?;
+        }
+        match &r.verdict {
+            Verdict::Agree => {
+                agree += 1;
+                writeln!(out, "      agrees on all {} statements\n", r.steps.len())?;
+            }
+            Verdict::Mismatch { index } => {
+                mismatch += 1;
+                writeln!(out, "      MISMATCH at statement {} (line {})\n", index + 1, line_of(path, *index))?;
+            }
+            Verdict::Skipped(why) => {
+                skipped += 1;
+                writeln!(out, "      skipped: {why}\n")?;
+            }
+            Verdict::Invalid { index, why } => {
+                bail!("{}:{}: {why} (invalid case)", path.display(), line_of(path, *index));
+            }
+        }
+    }
+    writeln!(out, "{} cases: {agree} agree, {mismatch} mismatch, {skipped} skipped", loaded.len())?;
+    out.flush()?;
+    Ok(if mismatch > 0 { 1 } else { 0 })
+}

@@ -1,0 +1,228 @@
+//! The portable part of every executor: runs statements with socket2 as
+//! SPEC §3 says (blocking connect bounded by a 2 s send timeout,
+//! non-blocking accept) and leaves OS matters to a [`HostOps`].
+
+use super::{ExecError, Executor, StepResult};
+use crate::case::{Addr, Kind, Op, Program, Proto, Slot, SockOpt};
+use crate::outcome::{Errno, Outcome};
+use socket2::{Domain, SockAddr, Socket, Type};
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// How long a `connect` may take before it is `ETIMEDOUT`.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Backlog passed to `listen`.
+pub const BACKLOG: i32 = 128;
+
+/// What each OS file provides to the portable executor.
+pub trait HostOps {
+    /// Called before each case. `port_refs`: the case binds or connects to
+    /// `@NAME` ports (so leftovers on ephemeral ports would matter);
+    /// `syms`: how many symbolic ports it needs.
+    fn begin_case(&mut self, port_refs: bool, syms: usize) -> Result<(), ExecError>;
+
+    /// A fresh concrete port for a symbol.
+    fn take_port(&mut self) -> Result<u16, ExecError>;
+
+    /// Creates a socket, as the second user if `other`.
+    fn socket(&mut self, kind: Kind, other: bool) -> io::Result<Socket>;
+
+    /// Sets an option; `Err` is the outcome of a refusal (including an
+    /// option the OS lacks, which never reaches the kernel).
+    fn set_option(&self, s: &Socket, opt: SockOpt, on: bool) -> Result<(), Outcome>;
+
+    /// Connects, blocking for at most [`CONNECT_TIMEOUT`].
+    fn connect(&self, s: &Socket, to: &SockAddr) -> Result<(), Outcome>;
+
+    /// The outcome of an OS error.
+    fn outcome_of(&self, e: &io::Error) -> Outcome;
+
+    /// A connected TCP socket was closed without linger0: it may leave
+    /// TIME_WAIT on its port.
+    fn note_leftover(&mut self);
+}
+
+struct Held {
+    sock: Socket,
+    kind: Kind,
+    connected: bool,
+    linger0: bool,
+}
+
+/// The executor: a [`HostOps`] plus the sockets of the current case.
+pub struct SocketExec<H: HostOps> {
+    host: H,
+    socks: Vec<Option<Held>>,
+    syms: [u16; 10],
+}
+
+impl<H: HostOps> SocketExec<H> {
+    pub fn new(host: H) -> SocketExec<H> {
+        SocketExec { host, socks: Vec::new(), syms: [0; 10] }
+    }
+
+    fn held(&self, slot: Slot) -> Option<&Held> {
+        self.socks.get(slot as usize).and_then(|h| h.as_ref())
+    }
+
+    fn result(&self, r: io::Result<()>) -> Outcome {
+        match r {
+            Ok(()) => Outcome::Ok,
+            Err(e) => self.host.outcome_of(&e),
+        }
+    }
+}
+
+fn local_port(s: &Socket) -> Option<u16> {
+    s.local_addr().ok().and_then(|a| a.as_socket()).map(|a| a.port()).filter(|&p| p != 0)
+}
+
+/// The sockaddr of a language address and a concrete port.
+pub fn sockaddr(addr: Addr, port: u16) -> SockAddr {
+    SockAddr::from(SocketAddr::new(addr.ip(), port))
+}
+
+/// socket2 domain and type of a kind.
+pub fn domain_type(kind: Kind) -> (Domain, Type) {
+    let d = match kind.family {
+        crate::case::Family::V4 => Domain::IPV4,
+        crate::case::Family::V6 => Domain::IPV6,
+    };
+    let t = match kind.proto {
+        Proto::Tcp => Type::STREAM,
+        Proto::Udp => Type::DGRAM,
+    };
+    (d, t)
+}
+
+/// Blocking connect bounded by SO_SNDTIMEO (Unix). A connect cut short by
+/// the timeout reports EINPROGRESS or EAGAIN, which SPEC §3 calls ETIMEDOUT.
+pub fn connect_with_sndtimeo(
+    s: &Socket,
+    to: &SockAddr,
+    outcome_of: impl Fn(&io::Error) -> Outcome,
+) -> Result<(), Outcome> {
+    s.set_nonblocking(false).map_err(|e| outcome_of(&e))?;
+    let r = s.set_write_timeout(Some(CONNECT_TIMEOUT)).and_then(|_| s.connect(to));
+    let restore = s.set_nonblocking(true);
+    match r {
+        Ok(()) => restore.map_err(|e| outcome_of(&e)),
+        Err(e) => match outcome_of(&e) {
+            Outcome::Err(Errno::EINPROGRESS) | Outcome::Err(Errno::EAGAIN) => Err(Outcome::Err(Errno::ETIMEDOUT)),
+            o => Err(o),
+        },
+    }
+}
+
+impl<H: HostOps> Executor for SocketExec<H> {
+    fn begin(&mut self, prog: &Program) -> Result<(), ExecError> {
+        self.end();
+        self.socks.clear();
+        self.socks.resize_with(prog.slots(), || None);
+        let mut used = [false; 10];
+        let mut refs = false;
+        for op in &prog.ops {
+            match op.port() {
+                Some(crate::case::PortRef::Sym(n)) => used[n as usize] = true,
+                Some(crate::case::PortRef::Of(_)) => refs = true,
+                _ => {}
+            }
+        }
+        self.host.begin_case(refs, used.iter().filter(|u| **u).count())?;
+        for (n, u) in used.iter().enumerate() {
+            self.syms[n] = if *u { self.host.take_port()? } else { 0 };
+        }
+        Ok(())
+    }
+
+    fn sym_port(&self, n: u8) -> u16 {
+        self.syms[n as usize]
+    }
+
+    fn step(&mut self, op: &Op, port: u16) -> StepResult {
+        let ebadf = StepResult { outcome: Outcome::Err(Errno::EBADF), local_port: None };
+        let plain = |outcome| StepResult { outcome, local_port: None };
+        match *op {
+            Op::Socket { slot, kind, other } => match self.host.socket(kind, other) {
+                Ok(sock) => {
+                    let r = sock.set_nonblocking(true);
+                    self.socks[slot as usize] = Some(Held { sock, kind, connected: false, linger0: false });
+                    plain(self.result(r))
+                }
+                Err(e) => plain(self.host.outcome_of(&e)),
+            },
+            Op::Set { slot, opt, on } => {
+                let Some(h) = self.held(slot) else { return ebadf };
+                let outcome = match self.host.set_option(&h.sock, opt, on) {
+                    Ok(()) => Outcome::Ok,
+                    Err(o) => o,
+                };
+                if opt == SockOpt::Linger0 && outcome.is_ok() {
+                    if let Some(h) = self.socks[slot as usize].as_mut() {
+                        h.linger0 = on;
+                    }
+                }
+                plain(outcome)
+            }
+            Op::Bind { slot, addr, .. } => {
+                let Some(h) = self.held(slot) else { return ebadf };
+                let r = h.sock.bind(&sockaddr(addr, port));
+                let local = if r.is_ok() { local_port(&h.sock) } else { None };
+                StepResult { outcome: self.result(r), local_port: local }
+            }
+            Op::Listen { slot } => {
+                let Some(h) = self.held(slot) else { return ebadf };
+                let r = h.sock.listen(BACKLOG);
+                let local = if r.is_ok() { local_port(&h.sock) } else { None };
+                StepResult { outcome: self.result(r), local_port: local }
+            }
+            Op::Connect { slot, addr, .. } => {
+                let Some(h) = self.held(slot) else { return ebadf };
+                let r = self.host.connect(&h.sock, &sockaddr(addr, port));
+                let local = if r.is_ok() { local_port(&h.sock) } else { None };
+                let ok = r.is_ok() && h.kind.proto == Proto::Tcp;
+                if ok {
+                    if let Some(h) = self.socks[slot as usize].as_mut() {
+                        h.connected = true;
+                    }
+                }
+                StepResult { outcome: r.err().unwrap_or(Outcome::Ok), local_port: local }
+            }
+            Op::Accept { slot, listener } => {
+                let Some(l) = self.held(listener) else { return ebadf };
+                let (kind, linger0) = (l.kind, l.linger0);
+                match l.sock.accept() {
+                    Ok((sock, _)) => {
+                        let r = sock.set_nonblocking(true);
+                        self.socks[slot as usize] = Some(Held { sock, kind, connected: true, linger0 });
+                        plain(self.result(r))
+                    }
+                    Err(e) => plain(self.host.outcome_of(&e)),
+                }
+            }
+            Op::Close { slot } => {
+                let Some(h) = self.socks.get_mut(slot as usize).and_then(|h| h.take()) else { return ebadf };
+                if h.connected && !h.linger0 {
+                    self.host.note_leftover();
+                }
+                drop(h);
+                plain(Outcome::Ok)
+            }
+            Op::Probe { .. } => plain(Outcome::Err(Errno::EOPNOTSUPP)),
+        }
+    }
+
+    fn end(&mut self) {
+        for h in self.socks.iter_mut().filter_map(|h| h.take()) {
+            if h.kind.proto == Proto::Tcp {
+                let _ = h.sock.set_linger(Some(Duration::ZERO));
+            }
+        }
+    }
+
+    fn supports_probe(&self) -> bool {
+        false
+    }
+}

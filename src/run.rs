@@ -1,0 +1,165 @@
+//! The differ: runs a case for real, statement by statement, in lockstep
+//! with a model, and compares each real outcome with the model's set.
+//!
+//! The model's state follows what really happened: after each statement
+//! only the model states whose outcome matches the real one are kept
+//! ([`Belief`]), and ephemeral ports the OS chose are fed back to the model.
+//! The first statement whose real outcome is outside the model's set is the
+//! mismatch; the case stops there.
+
+use crate::case::{Op, PortRef, Program, Verb};
+use crate::exec::{ExecError, Executor};
+use crate::model::{Belief, Model, PortArg, PortVal, StepCtx};
+use crate::outcome::{Outcome, OutcomeSet};
+
+/// One statement, model against reality.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepRecord {
+    /// Index of the statement (from 0).
+    pub index: usize,
+    pub expected: OutcomeSet,
+    pub actual: Outcome,
+    pub rule: &'static str,
+}
+
+impl StepRecord {
+    /// Whether the real outcome is one the model allows.
+    pub fn agrees(&self) -> bool {
+        self.expected.contains(&self.actual)
+    }
+}
+
+/// How a case ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every statement agreed.
+    Agree,
+    /// Statement `index` disagreed; the case stopped there.
+    Mismatch { index: usize },
+    /// Not run: the host lacks what the case needs.
+    Skipped(String),
+    /// The case is not valid at statement `index` (for example `@a` where
+    /// `a` holds no port).
+    Invalid { index: usize, why: String },
+}
+
+/// The result of running one case.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CaseRun {
+    pub steps: Vec<StepRecord>,
+    pub verdict: Verdict,
+}
+
+impl CaseRun {
+    /// The mismatching step, if any.
+    pub fn mismatch(&self) -> Option<&StepRecord> {
+        match self.verdict {
+            Verdict::Mismatch { index } => self.steps.iter().find(|s| s.index == index),
+            _ => None,
+        }
+    }
+}
+
+/// What the host can do, for skipping cases it cannot run.
+#[derive(Clone, Debug)]
+pub struct Abilities {
+    /// `Err(reason)` when `as other` cannot be run.
+    pub other_user: Result<(), String>,
+    pub probe: bool,
+}
+
+/// Why a case cannot run here, if it cannot.
+pub fn skip_reason(prog: &Program, can: &Abilities) -> Option<String> {
+    if !can.probe && prog.ops.iter().any(|op| matches!(op, Op::Probe { .. })) {
+        return Some("probe is not run by this executor yet".into());
+    }
+    if let Err(why) = &can.other_user {
+        if prog.ops.iter().any(|op| matches!(op, Op::Socket { other: true, .. })) {
+            return Some(why.clone());
+        }
+    }
+    None
+}
+
+/// The port a statement names, as the model sees it, or why it has none.
+fn model_port(belief: &Belief, op: &Op, prog: &Program) -> Result<Option<PortArg>, String> {
+    Ok(match op.port() {
+        None => None,
+        Some(PortRef::Zero) => Some(PortArg::Zero),
+        Some(PortRef::Sym(n)) => Some(PortArg::Val(PortVal::Sym(n))),
+        Some(PortRef::Of(slot)) => {
+            let p = belief.states.iter().find_map(|st| st.slot_port(slot));
+            match p {
+                Some(p) => Some(PortArg::Val(p)),
+                None => return Err(format!("@{} names a socket that holds no port here", prog.name(slot))),
+            }
+        }
+    })
+}
+
+/// Runs `prog` for real on `exec` and diffs every statement against `model`.
+pub fn run_case(
+    model: &dyn Model,
+    exec: &mut dyn Executor,
+    prog: &Program,
+    can: &Abilities,
+) -> Result<CaseRun, ExecError> {
+    if let Some(why) = skip_reason(prog, can) {
+        return Ok(CaseRun { steps: Vec::new(), verdict: Verdict::Skipped(why) });
+    }
+    exec.begin(prog)?;
+    let mut belief = Belief::new(model, prog);
+    let mut steps = Vec::with_capacity(prog.ops.len());
+    let mut verdict = Verdict::Agree;
+    for (index, op) in prog.ops.iter().enumerate() {
+        let port = match model_port(&belief, op, prog) {
+            Ok(p) => p,
+            Err(why) => {
+                verdict = Verdict::Invalid { index, why };
+                break;
+            }
+        };
+        let concrete = match port {
+            Some(PortArg::Val(PortVal::Sym(n))) => exec.sym_port(n),
+            Some(PortArg::Val(PortVal::Eph(p))) => p,
+            _ => 0,
+        };
+        let real = exec.step(op, concrete);
+        let ctx = StepCtx { names: &prog.names, port, observed: real.local_port };
+        let (expected, rule, branches) = belief.predict(model, op, &ctx);
+        let rec = StepRecord { index, expected, actual: real.outcome, rule };
+        let agrees = rec.agrees();
+        if agrees {
+            belief.advance(branches, Some(&rec.actual));
+        }
+        steps.push(rec);
+        if !agrees {
+            verdict = Verdict::Mismatch { index };
+            break;
+        }
+    }
+    exec.end();
+    Ok(CaseRun { steps, verdict })
+}
+
+/// Predicts a case with the model alone: per statement, the set of outcomes
+/// over every state the model allows, and the rule. `Err` at the first
+/// statement that is invalid.
+pub fn predict_case(model: &dyn Model, prog: &Program) -> Result<Vec<(OutcomeSet, &'static str)>, (usize, String)> {
+    let mut belief = Belief::new(model, prog);
+    let mut out = Vec::with_capacity(prog.ops.len());
+    for (index, op) in prog.ops.iter().enumerate() {
+        let port = model_port(&belief, op, prog).map_err(|why| (index, why))?;
+        let ctx = StepCtx { names: &prog.names, port, observed: None };
+        let (set, rule, branches) = belief.predict(model, op, &ctx);
+        out.push((set, rule));
+        belief.advance(branches, None);
+    }
+    Ok(out)
+}
+
+/// The signature of a mismatch, for deduplication: statement kind,
+/// expected set, actual outcome, rule.
+pub fn signature(verb: Verb, rec: &StepRecord) -> String {
+    format!("{}|{}|{}|{}", verb.word(), rec.expected, rec.actual, rec.rule)
+}
