@@ -30,6 +30,29 @@ pub enum Cmd {
     /// Run each case for real on this host and show model and real outcome
     /// side by side; exit 1 on any mismatch.
     Replay(ReplayArgs),
+    /// Generate random cases, run them for real, diff every step against
+    /// the host's model, and write a report folder.
+    Fuzz(crate::fuzz::FuzzArgs),
+    /// Shrink a failing case to a smallest one that still fails for real,
+    /// checking that the result reproduces.
+    Minimize(MinimizeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct MinimizeArgs {
+    /// The failing case file.
+    pub file: PathBuf,
+    /// Write the minimized case here instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Model to diff against (default: this host's).
+    #[arg(long, default_value = "host")]
+    pub platform: String,
+    /// Re-runs of the minimized case, to check that it reproduces.
+    #[arg(long, default_value_t = 5)]
+    pub reruns: u32,
+    #[command(flatten)]
+    pub live: LiveArgs,
 }
 
 /// Output format of `predict`.
@@ -80,6 +103,8 @@ pub fn run(cli: Cli) -> Result<u8> {
     match cli.cmd {
         Cmd::Predict(a) => predict(a),
         Cmd::Replay(a) => replay(a),
+        Cmd::Fuzz(a) => crate::fuzz::fuzz(a),
+        Cmd::Minimize(a) => minimize(a),
     }
 }
 
@@ -317,4 +342,77 @@ fn replay(a: ReplayArgs) -> Result<u8> {
     writeln!(out, "{} cases: {agree} agree, {mismatch} mismatch, {skipped} skipped", loaded.len())?;
     out.flush()?;
     Ok(if mismatch > 0 { 1 } else { 0 })
+}
+
+fn minimize(a: MinimizeArgs) -> Result<u8> {
+    let specs = platforms(&a.platform)?;
+    if specs.len() != 1 {
+        bail!("minimize diffs against one model: give --platform host or one platform");
+    }
+    let (case, prog) = load(&a.file)?;
+    if let Some(out) = &a.out {
+        // Fail before the work if the result cannot be written.
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(out)
+            .with_context(|| format!("--out {}", out.display()))?;
+    }
+    let (prep, settings) = prepare_live(&a.live)?;
+    let model = model_for(&specs[0], &settings)?;
+    let t0 = std::time::Instant::now();
+    let found = std::thread::scope(|s| {
+        s.spawn(|| -> Result<Option<(Case, String, usize, u32, run::StepRecord)>> {
+            let mut ex = exec::new_executor(&prep, 0, 1)?;
+            let can = abilities(&prep, ex.as_ref());
+            let r = run::run_case(model.as_ref(), ex.as_mut(), &prog, &can)?;
+            if let Verdict::Skipped(why) = &r.verdict {
+                bail!("{}: cannot run here: {why}", a.file.display());
+            }
+            let Some(sig) = run::run_signature(&prog, &r) else { return Ok(None) };
+            let (small, tries) = run::minimize_live(model.as_ref(), ex.as_mut(), &case, &can, &sig)?;
+            let small_prog = case::compile(&small).map_err(|e| anyhow!("{}", e.what))?;
+            let k = run::reproduce(model.as_ref(), ex.as_mut(), &small_prog, &can, &sig, a.reruns)?;
+            let rec = run::run_case(model.as_ref(), ex.as_mut(), &small_prog, &can)?
+                .mismatch()
+                .cloned()
+                .or_else(|| r.mismatch().cloned())
+                .expect("a mismatch");
+            Ok(Some((small, sig, tries, k, rec)))
+        })
+        .join()
+        .map_err(|_| anyhow!("the worker thread panicked"))?
+    })?;
+    let Some((small, _sig, tries, k, rec)) = found else {
+        bail!("{} does not fail here: every statement agrees with the {} model", a.file.display(), model.spec());
+    };
+    let stmt = small.steps.get(rec.index).map(|s| s.stmt.to_string()).unwrap_or_default();
+    let mut text = format!(
+        "# minimized from {} ({} -> {} statements, {} runs, {:.2}s)\n# step {} `{stmt}`: model {} expected {} (rule {}), real {}; reproduced {k}/{}\n",
+        a.file.display(),
+        case.len(),
+        small.len(),
+        tries,
+        t0.elapsed().as_secs_f64(),
+        rec.index + 1,
+        model.spec(),
+        rec.expected,
+        rec.rule,
+        rec.actual,
+        a.reruns
+    );
+    text.push_str(&case::print(&small));
+    match &a.out {
+        Some(out) => std::fs::write(out, text).with_context(|| format!("cannot write {}", out.display()))?,
+        None => {
+            let mut o = std::io::stdout().lock();
+            o.write_all(text.as_bytes())?;
+            o.flush()?;
+        }
+    }
+    if k == 0 {
+        eprintln!("warning: the minimized case did not fail again in {} re-runs: flaky", a.reruns);
+        return Ok(0);
+    }
+    Ok(1)
 }

@@ -8,7 +8,12 @@
 pub mod case;
 pub mod cli;
 pub mod exec;
+pub mod fuzz;
+pub mod generate;
+pub mod interrupt;
+pub mod minimize;
 pub mod model;
 pub mod outcome;
 pub mod platform;
+pub mod report;
 pub mod run;

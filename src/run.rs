@@ -163,3 +163,70 @@ pub fn predict_case(model: &dyn Model, prog: &Program) -> Result<Vec<(OutcomeSet
 pub fn signature(verb: Verb, rec: &StepRecord) -> String {
     format!("{}|{}|{}|{}", verb.word(), rec.expected, rec.actual, rec.rule)
 }
+
+/// The verb of statement `index` of a program.
+pub fn verb_at(prog: &Program, index: usize) -> Verb {
+    match prog.ops[index] {
+        Op::Socket { .. } => Verb::Socket,
+        Op::Set { .. } => Verb::Set,
+        Op::Bind { .. } => Verb::Bind,
+        Op::Listen { .. } => Verb::Listen,
+        Op::Connect { .. } => Verb::Connect,
+        Op::Accept { .. } => Verb::Accept,
+        Op::Close { .. } => Verb::Close,
+        Op::Probe { .. } => Verb::Probe,
+    }
+}
+
+/// The signature of a run's mismatch, if it has one.
+pub fn run_signature(prog: &Program, r: &CaseRun) -> Option<String> {
+    r.mismatch().map(|rec| signature(verb_at(prog, rec.index), rec))
+}
+
+/// Runs a case `runs` times and counts the runs whose mismatch has `sig`.
+pub fn reproduce(
+    model: &dyn Model,
+    exec: &mut dyn Executor,
+    prog: &Program,
+    can: &Abilities,
+    sig: &str,
+    runs: u32,
+) -> Result<u32, ExecError> {
+    let mut k = 0;
+    for _ in 0..runs {
+        let r = run_case(model, exec, prog, can)?;
+        if run_signature(prog, &r).as_deref() == Some(sig) {
+            k += 1;
+        }
+    }
+    Ok(k)
+}
+
+/// Minimizes a case that fails with `sig`, running every candidate for
+/// real. Returns the smallest case found and how many candidates ran.
+pub fn minimize_live(
+    model: &dyn Model,
+    exec: &mut dyn Executor,
+    case: &crate::case::Case,
+    can: &Abilities,
+    sig: &str,
+) -> Result<(crate::case::Case, usize), ExecError> {
+    let mut err = None;
+    let (small, stats) = crate::minimize::minimize(case, |c| {
+        if err.is_some() {
+            return false;
+        }
+        let Ok(prog) = crate::case::compile(c) else { return false };
+        match run_case(model, exec, &prog, can) {
+            Ok(r) => run_signature(&prog, &r).as_deref() == Some(sig),
+            Err(e) => {
+                err = Some(e);
+                false
+            }
+        }
+    });
+    match err {
+        Some(e) => Err(e),
+        None => Ok((small, stats.tries)),
+    }
+}

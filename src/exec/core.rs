@@ -181,7 +181,8 @@ impl<H: HostOps> Executor for SocketExec<H> {
             Op::Connect { slot, addr, .. } => {
                 let Some(h) = self.held(slot) else { return ebadf };
                 let r = self.host.connect(&h.sock, &sockaddr(addr, port));
-                let local = if r.is_ok() { local_port(&h.sock) } else { None };
+                // Even a failed connect may have bound the socket (UDP).
+                let local = local_port(&h.sock);
                 let ok = r.is_ok() && h.kind.proto == Proto::Tcp;
                 if ok {
                     if let Some(h) = self.socks[slot as usize].as_mut() {

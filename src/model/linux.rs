@@ -3,7 +3,10 @@
 //! the kernel makes them. Rule ids and sources: [`super::rules`].
 
 use super::rules::*;
-use super::state::{Endpoint, Life, Memo, Opts, PortVal, SlotState, Sock, SockId, State, Tcp, View};
+use super::state::{
+    Endpoint, Life, Memo, Opts, PortVal, SlotState, Sock, SockId, State, Tcp, View, ipv4_equal, ipv6_equal,
+    rcv_saddr_equal, tcp_overlap,
+};
 use super::{Branch, Model, PortArg, Prediction, StepCtx, rule_ids_of};
 use crate::case::{Addr, Family, Kind, Op, Proto, Slot, SockOpt};
 use crate::outcome::{Errno, Outcome};
@@ -100,6 +103,28 @@ fn source_for(family: Family, dst: Addr) -> Addr {
     }
 }
 
+/// Binding a plain (not v4-mapped, not wildcard) IPv6 address makes the
+/// socket v6only (`__inet6_bind` sets `sk_ipv6only`); an address that
+/// connect fills in does not.
+fn forces_v6only(family: Family, addr: Addr) -> bool {
+    family == Family::V6 && addr == Addr::Lo6
+}
+
+/// The address an unbound socket binds when it gets a port by itself: the
+/// one it kept under SOCK_BINDADDR_LOCK, else the wildcard.
+fn kept_addr(s: &Sock) -> Addr {
+    match s.bound_addr {
+        Some(a) if s.addr_locked => a,
+        _ => wildcard(s.kind.family),
+    }
+}
+
+/// Whether binding `addr` sets SOCK_BINDADDR_LOCK: any IPv4 address but
+/// 0.0.0.0, any IPv6 address but `[::]` (so `[::ffff:0.0.0.0]` locks).
+fn locks_addr(addr: Addr) -> bool {
+    !matches!(addr, Addr::Any4 | Addr::Any6)
+}
+
 /// Two sockets "are the same user" for the reuseport test.
 fn same_uid(a: &Sock, b: &Sock) -> bool {
     a.other == b.other
@@ -108,7 +133,7 @@ fn same_uid(a: &Sock, b: &Sock) -> bool {
 /// The TCP pair test: `None` if `t` blocks `me`, else the exemption rule.
 fn tcp_exempt(me: &Sock, t: &Sock) -> Option<&'static str> {
     let t_listen = t.tcp == Tcp::Listen && t.life == Life::Live;
-    let t_tw = matches!(t.life, Life::Orphan { .. });
+    let t_tw = t.life == Life::Orphan { tw: true };
     if me.opts.reuseaddr && t.opts.reuseaddr && !t_listen {
         Some(LINUX_TCP_REUSEADDR_PAIR)
     } else if me.opts.reuseport && t.opts.reuseport && (t_tw || same_uid(me, t)) {
@@ -127,11 +152,11 @@ struct Scan {
 }
 
 fn tcp_scan(st: &State, me_id: SockId, me: &Sock, port: PortVal) -> Scan {
-    let view = me.view().expect("scanned socket has an address");
+    let addr = me.kaddr().expect("scanned socket has an address");
     let mut scan = Scan { blocker: None, exempt: None };
     for t_id in st.holders(Proto::Tcp, port, Some(me_id)) {
         let t = st.sock(t_id);
-        if !t.view().is_some_and(|v| v.overlaps(view)) {
+        if !t.kaddr().is_some_and(|old| tcp_overlap(&addr, &old)) {
             continue;
         }
         match tcp_exempt(me, t) {
@@ -154,12 +179,15 @@ fn tcp_scan(st: &State, me_id: SockId, me: &Sock, port: PortVal) -> Scan {
     scan
 }
 
-/// Rule 19: does the port's memo let `me` skip the scan?
+/// Rule 19: does the port's memo let `me` skip the scan? (`sk_reuseport_match`:
+/// the memo's address compared with wildcard matching on its side only.)
 fn memo_matches(memo: Option<Memo>, me: &Sock) -> bool {
-    match (memo, me.view()) {
-        (Some(m), Some(v)) => me.opts.reuseport && me.group.is_none() && m.other == me.other && m.view.covers(v),
-        _ => false,
-    }
+    let (Some(m), Some(a)) = (memo, me.kaddr()) else { return false };
+    let covers = match m.addr.v6 {
+        Some(m6) => ipv6_equal(m6, a.v6, m.addr.v4, a.v4, m.addr.v6only, a.v6only, true, false),
+        None => ipv4_equal(m.addr.v4, a.v4, a.v6only, true, false),
+    };
+    me.opts.reuseport && me.group.is_none() && m.other == me.other && covers
 }
 
 /// Rule 19: the memo after a successful bind or listen of `me`.
@@ -167,7 +195,7 @@ fn update_memo(st: &mut State, port: PortVal, me: &Sock) {
     let current = st.memo(port);
     if me.opts.reuseport {
         if !memo_matches(current, me) {
-            st.set_memo(port, Some(Memo { other: me.other, view: me.view().expect("bound") }));
+            st.set_memo(port, Some(Memo { other: me.other, addr: me.kaddr().expect("bound") }));
         }
     } else {
         st.set_memo(port, None);
@@ -219,7 +247,8 @@ impl Linux {
             (Family::V6, Family::V4) => return fail(LINUX_BIND_FAMILY_MISMATCH, EINVAL, st),
             _ => {}
         }
-        let busy = s.local.is_some() || s.tcp != Tcp::Closed;
+        // A reset connection is back in CLOSE state: only its port counts.
+        let busy = s.local.is_some() || !matches!(s.tcp, Tcp::Closed | Tcp::Reset);
         if family == Family::V4 {
             // IPv4 checks the address before the socket's state.
             if addr == Addr::TestNet {
@@ -249,6 +278,11 @@ impl Linux {
         };
         let mut me = s.clone();
         me.local = Some(Endpoint { addr, port });
+        me.opts.v6only |= forces_v6only(family, addr);
+        // A conflict resets the address (inet->inet_rcv_saddr = 0) even
+        // when it is locked: a later autobind then takes the wildcard.
+        let mut refused = st.clone();
+        refused.sock_mut(id).bound_addr = None;
         let rule = if s.is_tcp() {
             let scan = tcp_scan(st, id, &me, port);
             let owned = !st.holders(Proto::Tcp, port, Some(id)).is_empty();
@@ -260,13 +294,13 @@ impl Linux {
                     } else {
                         LINUX_TCP_BIND_CONFLICT
                     };
-                    return fail(rule, EADDRINUSE, st);
+                    return fail(rule, EADDRINUSE, &refused);
                 }
                 None => scan.exempt.unwrap_or(LINUX_TCP_BIND_CONFLICT),
             }
         } else {
             match udp_check(st, id, &me, port) {
-                Err(rule) => return fail(rule, EADDRINUSE, st),
+                Err(rule) => return fail(rule, EADDRINUSE, &refused),
                 Ok(rule) => rule,
             }
         };
@@ -278,9 +312,11 @@ impl Linux {
     fn commit_bind(&self, ns: &mut State, id: SockId, addr: Addr, port: PortVal, explicit: bool) {
         let seq = ns.tick();
         let s = ns.sock_mut(id);
+        s.opts.v6only |= forces_v6only(s.kind.family, addr);
         s.local = Some(Endpoint { addr, port });
-        s.port_locked = explicit;
-        s.addr_locked = !addr.is_wildcard();
+        // The locks are only ever set (sk_userlocks |= ...), never cleared.
+        s.addr_locked |= locks_addr(addr);
+        s.port_locked |= explicit;
         s.bound_addr = Some(addr);
         s.bound_opts = s.opts;
         s.connect_bound = false;
@@ -314,12 +350,9 @@ impl Linux {
         let (port, rule) = match s.local {
             None => {
                 let p = ns.ephemeral(ctx.observed);
-                let w = wildcard(s.kind.family);
+                let a = kept_addr(s);
                 let sm = ns.sock_mut(id);
-                sm.local = Some(Endpoint { addr: w, port: p });
-                sm.port_locked = false;
-                sm.addr_locked = false;
-                sm.bound_addr = Some(w);
+                sm.local = Some(Endpoint { addr: a, port: p });
                 sm.bound_opts = sm.opts;
                 (p, LINUX_TCP_LISTEN_AUTOBIND)
             }
@@ -356,82 +389,134 @@ impl Linux {
             Ok(id) => id,
             Err(p) => return p,
         };
-        let s = st.sock(id);
         let Some(PortArg::Val(dport)) = ctx.port else {
             // Port 0 is not a destination; the parser's callers never send it.
             return fail(LINUX_TCP_CONNECT_REFUSED, ECONNREFUSED, st);
         };
-        if s.is_tcp() && (s.connected_once || s.tcp != Tcp::Closed) {
-            return fail(LINUX_TCP_CONNECT_STATE, EISCONN, st);
+        if st.sock(id).is_tcp() {
+            self.connect_tcp(st, id, dst, dport, ctx)
+        } else {
+            self.connect_udp(st, id, dst, dport, ctx)
         }
-        // Family checks; `dst4` is the IPv4 destination of an IPv4 path.
-        let v6only = s.opts.v6only;
-        let bound_view = s.view();
+    }
+
+    fn connect_udp(&self, st: &State, id: SockId, dst: Addr, dport: PortVal, ctx: &StepCtx<'_>) -> Prediction {
+        // inet_dgram_connect binds an unbound socket before the protocol
+        // looks at the address: even a refused connect leaves it bound.
+        let mut ns = st.clone();
+        if ns.sock(id).local.is_none() {
+            let p = ns.ephemeral(ctx.observed);
+            let seq = ns.tick();
+            let a = kept_addr(ns.sock(id));
+            let sm = ns.sock_mut(id);
+            sm.local = Some(Endpoint { addr: a, port: p });
+            sm.bound_opts = sm.opts;
+            sm.seq = seq;
+            if sm.opts.reuseport {
+                join_udp_group(&mut ns, id);
+            }
+        }
+        let s = ns.sock(id).clone();
+        let fail_bound = |rule, e| Prediction::one(rule, Outcome::Err(e), ns.clone());
         let dst = match (s.kind.family, dst.family()) {
-            (Family::V4, Family::V6) => return fail(LINUX_CONNECT_FAMILY_MISMATCH, EAFNOSUPPORT, st),
-            (Family::V6, Family::V4) if s.is_tcp() => return fail(LINUX_CONNECT_FAMILY_MISMATCH, EINVAL, st),
-            (Family::V6, Family::V4) if v6only => return fail(LINUX_CONNECT_FAMILY_MISMATCH, EAFNOSUPPORT, st),
+            (Family::V4, Family::V6) => return fail_bound(LINUX_CONNECT_FAMILY_MISMATCH, EAFNOSUPPORT),
+            (Family::V6, Family::V4) if s.opts.v6only => {
+                return fail_bound(LINUX_CONNECT_FAMILY_MISMATCH, EAFNOSUPPORT);
+            }
             (Family::V6, Family::V4) => dst.to_mapped(),
             _ => dst,
         };
         if s.kind.family == Family::V6 {
-            let bound_mapped = s.local.is_some_and(|l| l.addr.is_mapped());
-            if dst.is_mapped() && (v6only || bound_view == Some(View::V6Lo)) {
+            if dst.is_mapped() && s.opts.v6only {
+                return fail_bound(LINUX_CONNECT_MAPPED_UNREACHABLE, ENETUNREACH);
+            }
+            if !dst.is_mapped() && s.local.is_some_and(|l| l.addr.is_mapped()) {
+                return fail_bound(LINUX_CONNECT_FAMILY_MISMATCH, EAFNOSUPPORT);
+            }
+        }
+        let sm = ns.sock_mut(id);
+        if let Some(l) = sm.local.as_mut() {
+            if l.addr.is_wildcard() {
+                l.addr = source_for(sm.kind.family, dst);
+            }
+        }
+        sm.peer = Some(Endpoint { addr: dst, port: dport });
+        ok(LINUX_UDP_CONNECT, ns)
+    }
+
+    fn connect_tcp(&self, st: &State, id: SockId, dst: Addr, dport: PortVal, ctx: &StepCtx<'_>) -> Prediction {
+        let s = st.sock(id);
+        if s.connected_once || s.tcp == Tcp::Listen {
+            return fail(LINUX_TCP_CONNECT_STATE, EISCONN, st);
+        }
+        if s.tcp == Tcp::SynSent {
+            return fail(LINUX_TCP_CONNECT_STATE, EALREADY, st);
+        }
+        let dst = match (s.kind.family, dst.family()) {
+            (Family::V4, Family::V6) => return fail(LINUX_CONNECT_FAMILY_MISMATCH, EAFNOSUPPORT, st),
+            (Family::V6, Family::V4) => return fail(LINUX_CONNECT_FAMILY_MISMATCH, EINVAL, st),
+            _ => dst,
+        };
+        if s.kind.family == Family::V6 {
+            if dst.is_mapped() && s.opts.v6only {
                 return fail(LINUX_CONNECT_MAPPED_UNREACHABLE, ENETUNREACH, st);
             }
-            if !dst.is_mapped() && bound_mapped {
+            if !dst.is_mapped() && s.local.is_some_and(|l| l.addr.is_mapped()) {
                 return fail(LINUX_CONNECT_FAMILY_MISMATCH, EAFNOSUPPORT, st);
             }
         }
-        let src = match s.local {
-            Some(l) if !l.addr.is_wildcard() => l.addr,
+        let src = match s.local.map(|l| l.addr).unwrap_or_else(|| kept_addr(s)) {
+            a if !a.is_wildcard() => a,
             _ => source_for(s.kind.family, dst),
         };
         let peer = Endpoint { addr: dst, port: dport };
-        if !s.is_tcp() {
-            let mut ns = st.clone();
-            let port = match s.local {
-                Some(l) => l.port,
-                None => {
-                    let p = ns.ephemeral(ctx.observed);
-                    let seq = ns.tick();
-                    let sm = ns.sock_mut(id);
-                    sm.seq = seq;
-                    sm.port_locked = false;
-                    sm.bound_opts = sm.opts;
-                    p
-                }
-            };
-            let sm = ns.sock_mut(id);
-            sm.local = Some(Endpoint { addr: src, port });
-            sm.peer = Some(peer);
-            return ok(LINUX_UDP_CONNECT, ns);
-        }
-        // TCP. A socket with a port checks that the 4-tuple is unused.
+        // A socket with a port checks that the 4-tuple is unused; a
+        // TIME_WAIT entry holding it is taken over (timestamps are on).
+        let mut ns = st.clone();
+        let mut recycled = false;
         if let Some(l) = s.local {
-            let me_view = View::of(s.kind.family, src, v6only);
-            let clash = st.holders(Proto::Tcp, l.port, Some(id)).into_iter().any(|t| {
-                let t = st.sock(t);
-                t.view() == Some(me_view) && t.peer.is_some_and(|p| same_endpoint(p, peer))
-            });
-            if clash {
-                return fail(LINUX_TCP_CONNECT_STATE, EADDRNOTAVAIL, st);
+            let me_view = View::of(s.kind.family, src, s.opts.v6only);
+            for t_id in st.holders(Proto::Tcp, l.port, Some(id)) {
+                let t = st.sock(t_id);
+                if t.view() == Some(me_view) && t.peer.is_some_and(|p| same_endpoint(p, peer)) {
+                    if t.life != (Life::Orphan { tw: true }) {
+                        return fail(LINUX_TCP_CONNECT_STATE, EADDRNOTAVAIL, st);
+                    }
+                    ns.sock_mut(t_id).life = Life::Gone;
+                    recycled = true;
+                }
             }
         }
-        let mut ns = st.clone();
         let autobind = s.local.is_none();
         let port = match s.local {
             Some(l) => l.port,
             None => ns.ephemeral(ctx.observed),
         };
         let local = Endpoint { addr: src, port };
-        // A socket connecting to its own address and port opens to itself.
-        if same_endpoint(local, peer) {
+        let connected = |ns: &mut State, tcp: Tcp| {
+            let seq = ns.tick();
             let sm = ns.sock_mut(id);
             sm.local = Some(local);
-            sm.tcp = Tcp::Established;
-            sm.connected_once = true;
+            if autobind {
+                sm.connect_bound = true;
+                sm.seq = seq;
+                sm.bound_opts = sm.opts;
+            }
+            sm.tcp = tcp;
+            sm.connected_once = tcp != Tcp::SynSent;
             sm.peer = Some(peer);
+            if dst.is_mapped() {
+                sm.mapped_ops = true;
+            }
+        };
+        if s.mapped_ops && s.kind.family == Family::V6 && !dst.is_mapped() {
+            // IPv4 operations with an IPv6 peer: the SYN goes nowhere.
+            connected(&mut ns, Tcp::SynSent);
+            return Prediction::one(LINUX_TCP_MAPPED_OPS_STALE, Outcome::Err(ETIMEDOUT), ns);
+        }
+        // A socket connecting to its own address and port opens to itself.
+        if same_endpoint(local, peer) {
+            connected(&mut ns, Tcp::Established);
             return ok(LINUX_TCP_CONNECT_LISTENER, ns);
         }
         let (listeners, _) = tcp_listeners(st, dst, dport);
@@ -440,29 +525,30 @@ impl Linux {
             // an address not chosen by bind is forgotten.
             let mut ns = st.clone();
             let sm = ns.sock_mut(id);
+            if dst.is_mapped() {
+                sm.mapped_ops = true;
+            }
             if sm.local.is_some() && !sm.port_locked {
                 sm.local = None;
-            } else if let (Some(l), Some(b)) = (sm.local.as_mut(), sm.bound_addr) {
-                l.addr = b;
+                sm.connect_bound = false;
+                if sm.addr_locked {
+                    sm.bound_addr = Some(src);
+                }
+            } else if let Some(l) = sm.local.as_mut() {
+                // Connect filled in the source address; a locked address
+                // keeps it, an unlocked one goes back to the wildcard.
+                l.addr = if sm.addr_locked { src } else { wildcard(sm.kind.family) };
             }
             return Prediction::one(LINUX_TCP_CONNECT_REFUSED, Outcome::Err(ECONNREFUSED), ns);
         }
-        {
-            let seq = ns.tick();
-            let sm = ns.sock_mut(id);
-            sm.local = Some(local);
-            if autobind {
-                sm.port_locked = false;
-                sm.addr_locked = false;
-                sm.connect_bound = true;
-                sm.seq = seq;
-                sm.bound_opts = sm.opts;
-            }
-            sm.tcp = Tcp::Established;
-            sm.connected_once = true;
-            sm.peer = Some(peer);
-        }
-        let rule = if autobind { LINUX_TCP_CONNECT_AUTOBIND } else { LINUX_TCP_CONNECT_LISTENER };
+        connected(&mut ns, Tcp::Established);
+        let rule = if recycled {
+            LINUX_TCP_TIMEWAIT_RECYCLE
+        } else if autobind {
+            LINUX_TCP_CONNECT_AUTOBIND
+        } else {
+            LINUX_TCP_CONNECT_LISTENER
+        };
         let branches = listeners
             .into_iter()
             .map(|l| {
@@ -516,7 +602,7 @@ impl Linux {
             Tcp::Listen => {
                 let pending = pending_of(st, id);
                 for c in &pending {
-                    if let Some(peer) = ns.sock(*c).link {
+                    if let (Some(peer), false) = (ns.sock(*c).link, ns.sock(*c).mute) {
                         reset(&mut ns, peer);
                     }
                     ns.sock_mut(*c).life = Life::Gone;
@@ -524,7 +610,7 @@ impl Linux {
                 ns.sock_mut(id).life = Life::Gone;
                 if pending.is_empty() { LINUX_CLOSE } else { LINUX_TCP_UNACCEPTED_CHILD }
             }
-            Tcp::Closed | Tcp::Reset => {
+            Tcp::Closed | Tcp::Reset | Tcp::SynSent => {
                 ns.sock_mut(id).life = Life::Gone;
                 LINUX_CLOSE
             }
@@ -535,24 +621,35 @@ impl Linux {
                 }
                 None => {
                     // Connected to itself: it closes both ends and keeps TIME_WAIT.
-                    ns.sock_mut(id).life = Life::Orphan { time_wait: true };
+                    ns.sock_mut(id).life = Life::Orphan { tw: true };
                     LINUX_TCP_TIMEWAIT_BLOCKS
                 }
                 Some(peer) if s.opts.linger0 => {
                     ns.sock_mut(id).life = Life::Gone;
-                    reset(&mut ns, peer);
+                    if !s.mute {
+                        reset(&mut ns, peer);
+                    }
                     LINUX_TCP_LINGER0
                 }
-                Some(peer) if matches!(ns.sock(peer).life, Life::Orphan { .. }) => {
-                    ns.sock_mut(id).life = Life::Gone;
-                    ns.sock_mut(peer).life = Life::Orphan { time_wait: true };
-                    ns.sock_mut(peer).link = None;
-                    LINUX_TCP_PASSIVE_CLOSE
+                Some(peer) if s.tcp == Tcp::CloseWait => {
+                    // The peer closed first: this side's FIN ends it, unless lost.
+                    if s.mute {
+                        ns.sock_mut(id).life = Life::Orphan { tw: false };
+                        LINUX_TCP_MAPPED_OPS_STALE
+                    } else {
+                        ns.sock_mut(id).life = Life::Gone;
+                        ns.sock_mut(peer).link = None;
+                        LINUX_TCP_PASSIVE_CLOSE
+                    }
                 }
                 Some(peer) => {
-                    ns.sock_mut(id).life = Life::Orphan { time_wait: false };
-                    ns.sock_mut(peer).tcp = Tcp::CloseWait;
-                    LINUX_TCP_TIMEWAIT_BLOCKS
+                    // Active close: TIME_WAIT once the FIN is acknowledged.
+                    let peer_mute = ns.sock(peer).mute;
+                    ns.sock_mut(id).life = Life::Orphan { tw: !s.mute && !peer_mute };
+                    if !s.mute && matches!(ns.sock(peer).life, Life::Live | Life::Pending { .. }) {
+                        ns.sock_mut(peer).tcp = Tcp::CloseWait;
+                    }
+                    if s.mute || peer_mute { LINUX_TCP_MAPPED_OPS_STALE } else { LINUX_TCP_TIMEWAIT_BLOCKS }
                 }
             },
         };
@@ -655,7 +752,8 @@ fn add_child(st: &mut State, listener: SockId, client: SockId, dst: Addr) {
         opts: Opts { v6only: l.opts.v6only, ..l.opts },
         bound_opts: l.opts,
         local: Some(Endpoint { addr, port }),
-        port_locked: l.port_locked,
+        // sk_clone_lock drops SOCK_BINDPORT_LOCK from the child.
+        port_locked: false,
         addr_locked: l.addr_locked,
         bound_addr: l.bound_addr,
         connect_bound: false,
@@ -667,6 +765,9 @@ fn add_child(st: &mut State, listener: SockId, client: SockId, dst: Addr) {
         seq,
         group: None,
         received: false,
+        // An IPv6 child of a listener with IPv4 operations inherits them.
+        mapped_ops: l.mapped_ops,
+        mute: l.mapped_ops && dst.as_v4().is_none(),
     };
     let cid = st.add(child);
     st.sock_mut(client).link = Some(cid);
@@ -721,12 +822,12 @@ fn join_udp_group(st: &mut State, id: SockId) {
 
 /// The UDP bind check (rules 24-26). `Ok(rule)` if free, `Err(rule)` if in use.
 fn udp_check(st: &State, me_id: SockId, me: &Sock, port: PortVal) -> Result<&'static str, &'static str> {
-    let view = me.view().expect("bound");
+    let addr = me.kaddr().expect("bound");
     let mut holders = st.holders(Proto::Udp, port, Some(me_id));
     holders.sort_by_key(|&t| std::cmp::Reverse(st.sock(t).seq));
     let blocks = |t: &Sock| -> Option<bool> {
         // None: no conflict; Some(true): in use; Some(false): reuseport pair.
-        if !t.view().is_some_and(|v| v.overlaps(view)) || (me.opts.reuseaddr && t.opts.reuseaddr) {
+        if !t.kaddr().is_some_and(|old| rcv_saddr_equal(&addr, &old, true)) || (me.opts.reuseaddr && t.opts.reuseaddr) {
             return None;
         }
         Some(!(me.opts.reuseport && t.opts.reuseport && same_uid(me, t)))
@@ -990,6 +1091,24 @@ mod tests {
         assert_eq!(r[1], ("ENOPROTOOPT".to_string(), LINUX_UNKNOWN_OPTION));
         assert_eq!(r[2].0, "ENOPROTOOPT");
         assert_eq!(r[3], ("ENOPROTOOPT".to_string(), LINUX_V6ONLY_ON_V4));
+    }
+
+    #[test]
+    fn a_reset_socket_may_bind_again() {
+        // The listener closes with the connection still queued: the client is reset.
+        let r = outcomes(
+            "l = socket tcp4\nlisten l\nc = socket tcp4\nconnect c 127.0.0.1:@l\nclose l\nbind c 127.0.0.1:P1\nlisten c\n",
+        );
+        assert_eq!(r[5..], ["ok", "EINVAL"]);
+    }
+
+    #[test]
+    fn mapped_connect_leaves_ipv4_operations_behind() {
+        let r = predict(
+            "a = socket tcp6\nconnect a [::ffff:127.0.0.1]:P1\nbind a [::]:P1\nconnect a [::1]:P1\nconnect a [::1]:P1\n",
+        );
+        assert_eq!(r[3], ("ETIMEDOUT".to_string(), LINUX_TCP_MAPPED_OPS_STALE));
+        assert_eq!(r[4].0, "EALREADY");
     }
 
     #[test]

@@ -121,11 +121,14 @@ rules! {
 
     // ---- Linux: connect and accept (section F) --------------------------
     LINUX_TCP_CONNECT_REFUSED = "linux.tcp.connect-refused",
-        "TCP connect to a loopback port where no listener covers the destination: ECONNREFUSED; an implicitly chosen port is released and the socket is unconnected again. §31.",
-        "net/ipv4/tcp_ipv4.c tcp_v4_send_reset; net/ipv4/af_inet.c __inet_stream_connect (sock_error -> disconnect). Verified live.";
+        "TCP connect to a loopback port where no listener covers the destination: ECONNREFUSED; a port not chosen by bind (SOCK_BINDPORT_LOCK) is released, an address not locked by bind (0.0.0.0, [::]) goes back to the wildcard, a locked one keeps the source address connect filled in; the socket is unconnected again. §31.",
+        "net/ipv4/tcp_ipv4.c tcp_v4_send_reset; net/ipv4/af_inet.c __inet_stream_connect (sock_error -> disconnect); net/ipv4/tcp.c tcp_set_state, tcp_disconnect (inet_reset_saddr unless SOCK_BINDADDR_LOCK); net/ipv6/af_inet6.c __inet6_bind (lock for any address but ::). Verified live.";
     LINUX_TCP_CONNECT_STATE = "linux.tcp.connect-state",
-        "connect on a connected (or once connected) socket or on a listener: EISCONN; a bound socket whose 4-tuple is already in use: EADDRNOTAVAIL. §32.",
+        "connect on a connected (or once connected) socket or on a listener: EISCONN; on a socket whose connect is still in progress: EALREADY; a bound socket whose 4-tuple is already in use: EADDRNOTAVAIL. §32.",
         "net/ipv4/af_inet.c __inet_stream_connect (SS_CONNECTED, sk_state != TCP_CLOSE); net/ipv4/inet_hashtables.c __inet_check_established. Verified live.";
+    LINUX_TCP_TIMEWAIT_RECYCLE = "linux.tcp.connect-timewait-recycle",
+        "A connect from an explicitly bound port whose 4-tuple only a TIME_WAIT entry holds takes that entry over (timestamps are on): the connect goes ahead and the entry is gone.",
+        "net/ipv4/inet_hashtables.c __inet_hash_connect (check_established with twp NULL for a bound port); net/ipv4/tcp_ipv4.c tcp_twsk_unique (!twp). tool: found by fuzzing, verified live on 6.18.";
     LINUX_TCP_CONNECT_LISTENER = "linux.tcp.connect-listener",
         "TCP connect to a loopback address:port that a listener covers completes the handshake at once; the connection waits in that listener's accept queue.",
         "net/ipv4/tcp_ipv4.c tcp_v4_connect, tcp_v4_rcv; net/ipv4/inet_connection_sock.c inet_csk_reqsk_queue_add. tool: verified live on 6.18.";
@@ -133,11 +136,14 @@ rules! {
         "accept returns the oldest pending connection (even one already reset or closed by its peer); with none pending it is EAGAIN (sockdiff never waits); on a socket that is not listening EINVAL; on UDP EOPNOTSUPP. §32.",
         "net/ipv4/inet_connection_sock.c inet_csk_accept; net/socket.c do_accept (sock_no_accept for UDP). Verified live.";
     LINUX_CONNECT_FAMILY_MISMATCH = "linux.any.connect-family-mismatch",
-        "connect with an IPv6 address on a tcp4/udp4 socket: EAFNOSUPPORT; with an IPv4 address on a tcp6 socket: EINVAL (sockaddr too short); a udp6 socket accepts an IPv4 sockaddr unless v6only (EAFNOSUPPORT).",
-        "net/ipv4/tcp_ipv4.c tcp_v4_connect; net/ipv6/tcp_ipv6.c tcp_v6_connect (addr_len < SIN6_LEN_RFC2133); net/ipv4/datagram.c __ip4_datagram_connect; net/ipv6/datagram.c __ip6_datagram_connect (AF_INET branch). tool: verified live on 6.18.";
+        "connect with an IPv6 address on a tcp4/udp4 socket: EAFNOSUPPORT; with an IPv4 address on a tcp6 socket: EINVAL (sockaddr too short); a udp6 socket accepts an IPv4 sockaddr unless v6only (EAFNOSUPPORT); a tcp6/udp6 socket bound to a v4-mapped address cannot reach a plain IPv6 peer (EAFNOSUPPORT). UDP binds an unbound socket before any of these checks.",
+        "net/ipv4/tcp_ipv4.c tcp_v4_connect; net/ipv6/tcp_ipv6.c tcp_v6_connect (addr_len < SIN6_LEN_RFC2133); net/ipv4/af_inet.c inet_dgram_connect (inet_autobind first); net/ipv4/datagram.c __ip4_datagram_connect; net/ipv6/datagram.c __ip6_datagram_connect (AF_INET branch). tool: verified live on 6.18.";
     LINUX_CONNECT_MAPPED_UNREACHABLE = "linux.any.connect-mapped-unreachable",
-        "A tcp6/udp6 socket that is v6only, or bound to a plain IPv6 address, cannot reach a v4-mapped peer: ENETUNREACH. §32.",
-        "net/ipv6/tcp_ipv6.c tcp_v6_connect and net/ipv6/datagram.c __ip6_datagram_connect (mapped branch: ipv6_only_sock, non-mapped source). Verified live.";
+        "A v6only tcp6/udp6 socket cannot reach a v4-mapped peer: ENETUNREACH. Binding a plain IPv6 address ([::1]) makes a socket v6only; an address filled in by connect does not. §32.",
+        "net/ipv6/tcp_ipv6.c tcp_v6_connect and net/ipv6/datagram.c __ip6_datagram_connect (mapped branch: ipv6_only_sock); net/ipv6/af_inet6.c __inet6_bind (sk_ipv6only = 1 for a non-mapped specific address). Verified live.";
+    LINUX_TCP_MAPPED_OPS_STALE = "linux.tcp.mapped-ops-stale",
+        "A tcp6 socket whose connect to a v4-mapped peer went out (refused or not) keeps the IPv4 address-family operations: a later connect to a plain IPv6 peer sends nothing and times out (ETIMEDOUT) and stays connecting (a further connect: EALREADY); as a listener, its children for IPv6 peers inherit those operations, so their FIN, ACK and RST are lost (peers are never reset; closes never complete).",
+        "net/ipv6/tcp_ipv6.c tcp_v6_connect (icsk_af_ops = ipv6_mapped, restored to ipv6_specific only when tcp_v4_connect fails at once); tcp_v6_syn_recv_sock (the IPv6 child is cloned with the listener's af_ops). tool: found by fuzzing, verified live on 6.18.";
     LINUX_UDP_CONNECT = "linux.udp.connect",
         "UDP connect to loopback always succeeds (no handshake): it sets the peer, autobinds an unbound socket and fixes a wildcard local address to the source address. §33.",
         "net/ipv4/datagram.c __ip4_datagram_connect (inet_rcv_saddr set, rehash); net/ipv6/datagram.c __ip6_datagram_connect. Verified live.";

@@ -48,6 +48,8 @@ pub enum Tcp {
     Established,
     /// Connected, the peer has closed (FIN received).
     CloseWait,
+    /// A connect is still in progress (it timed out for the caller).
+    SynSent,
     /// The connection was reset by the peer; the socket is still open.
     Reset,
 }
@@ -59,9 +61,11 @@ pub enum Life {
     Live,
     /// A connection waiting in the accept queue of listener `of`.
     Pending { of: SockId },
-    /// Closed by the case, but the OS keeps it: the active closer of a
-    /// connection (FIN_WAIT2, then TIME_WAIT once the peer closed).
-    Orphan { time_wait: bool },
+    /// Closed by the case, but the OS keeps it and its port: the active
+    /// closer of a connection. `tw`: it is a TIME_WAIT entry (FIN_WAIT2 or
+    /// TIME_WAIT substate); otherwise a full socket still waiting for an
+    /// acknowledgement that will not come (FIN_WAIT1, LAST_ACK).
+    Orphan { tw: bool },
     /// Gone for good.
     Gone,
 }
@@ -108,6 +112,13 @@ pub struct Sock {
     /// A UDP socket that has received a probe (Linux may then prefer it on
     /// the CPU it received on).
     pub received: bool,
+    /// Linux tcp6: a connect to a v4-mapped peer switched the socket to
+    /// IPv4 operations, and nothing switches it back.
+    pub mapped_ops: bool,
+    /// Linux: a connection whose segments to its IPv6 peer are lost (an
+    /// IPv6 child of a listener with IPv4 operations): it receives, but its
+    /// FIN, ACK and RST never arrive.
+    pub mute: bool,
 }
 
 impl Sock {
@@ -131,6 +142,8 @@ impl Sock {
             seq: 0,
             group: None,
             received: false,
+            mapped_ops: false,
+            mute: false,
         }
     }
 
@@ -148,10 +161,14 @@ impl Sock {
         self.kind.proto == Proto::Tcp
     }
 
-    /// How its local address takes part in address overlap (Linux section A,
-    /// and the same idea on the other systems).
+    /// Its local address class, for delivery and group membership.
     pub fn view(&self) -> Option<View> {
         self.local.map(|l| View::of(self.kind.family, l.addr, self.opts.v6only))
+    }
+
+    /// Its local address in the form Linux compares it.
+    pub fn kaddr(&self) -> Option<KAddr> {
+        self.local.map(|l| KAddr::of(self.kind.family, l.addr, self.opts.v6only))
     }
 }
 
@@ -202,6 +219,149 @@ impl View {
     }
 }
 
+/// The IPv4 part of a local address as Linux keeps it (`inet_rcv_saddr`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum V4Part {
+    /// 0.0.0.0 (also the IPv4 part of `[::]`).
+    Any,
+    /// A specific IPv4 address.
+    Addr(Addr),
+    /// What an IPv6 socket with a plain IPv6 address keeps there
+    /// (LOOPBACK4_IPV6, 127.0.0.6): matches no real IPv4 address.
+    Placeholder,
+}
+
+/// A local address in the form Linux compares it: the IPv6 address of an
+/// AF_INET6 socket (`None` for AF_INET), the IPv4 part, and v6only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct KAddr {
+    pub v6: Option<Addr>,
+    pub v4: V4Part,
+    pub v6only: bool,
+}
+
+/// `ipv6_addr_type` reduced to what the comparisons use.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum V6Type {
+    Any,
+    Mapped,
+    Unicast,
+}
+
+fn v6_type(a: Option<Addr>) -> V6Type {
+    match a {
+        None => V6Type::Mapped,
+        Some(Addr::Any6) => V6Type::Any,
+        Some(a) if a.is_mapped() => V6Type::Mapped,
+        Some(_) => V6Type::Unicast,
+    }
+}
+
+impl KAddr {
+    /// The address of a socket of `family` bound (or connected) to `addr`.
+    pub fn of(family: Family, addr: Addr, v6only: bool) -> KAddr {
+        match family {
+            Family::V4 => KAddr { v6: None, v4: v4_part(addr), v6only: false },
+            Family::V6 => {
+                let v4 = match addr {
+                    Addr::Any6 => V4Part::Any,
+                    a if a.is_mapped() => v4_part(a.as_v4().unwrap_or(a)),
+                    _ => V4Part::Placeholder,
+                };
+                KAddr { v6: Some(addr), v4, v6only }
+            }
+        }
+    }
+
+    /// The per-address bucket of the TCP bind table: the IPv6 form (IPv4
+    /// sockets are filed under their v4-mapped address since 6.8).
+    pub fn bucket(&self) -> Addr {
+        match self.v6 {
+            Some(a) => a,
+            None => match self.v4 {
+                V4Part::Any => Addr::MappedAny4,
+                V4Part::Addr(a) => a.to_mapped(),
+                V4Part::Placeholder => Addr::Lo6,
+            },
+        }
+    }
+
+    /// A TCP bind of this address scans every owner of the port (a
+    /// wildcard: `inet_use_bhash2_on_bind` is false) instead of buckets.
+    pub fn tcp_wildcard(&self) -> bool {
+        self.v4 == V4Part::Any && matches!(self.v6, None | Some(Addr::Any6) | Some(Addr::MappedAny4))
+    }
+
+    /// An IPv4 socket, or an IPv6 socket with a v4-mapped address.
+    fn is_v4ish(&self) -> bool {
+        v6_type(self.v6) == V6Type::Mapped
+    }
+}
+
+fn v4_part(a: Addr) -> V4Part {
+    if a == Addr::Any4 { V4Part::Any } else { V4Part::Addr(a) }
+}
+
+/// `ipv4_rcv_saddr_equal`.
+pub fn ipv4_equal(a: V4Part, b: V4Part, b_v6only: bool, wild_a: bool, wild_b: bool) -> bool {
+    !b_v6only && (a == b || (wild_a && a == V4Part::Any) || (wild_b && b == V4Part::Any))
+}
+
+/// `ipv6_rcv_saddr_equal` (`b6` is `None` for an AF_INET socket).
+#[allow(clippy::too_many_arguments)]
+pub fn ipv6_equal(
+    a6: Addr,
+    b6: Option<Addr>,
+    a4: V4Part,
+    b4: V4Part,
+    a_only: bool,
+    b_only: bool,
+    wild_a: bool,
+    wild_b: bool,
+) -> bool {
+    let (ta, tb) = (v6_type(Some(a6)), v6_type(b6));
+    if ta == V6Type::Mapped && tb == V6Type::Mapped {
+        return ipv4_equal(a4, b4, b_only, wild_a, wild_b);
+    }
+    if ta == V6Type::Any && tb == V6Type::Any {
+        return true;
+    }
+    if tb == V6Type::Any && wild_b && !(b_only && ta == V6Type::Mapped) {
+        return true;
+    }
+    if ta == V6Type::Any && wild_a && !(a_only && tb == V6Type::Mapped) {
+        return true;
+    }
+    b6 == Some(a6)
+}
+
+/// `inet_rcv_saddr_equal(new, old, wildcard)`: the address test of the UDP
+/// bind check and of a wildcard TCP bind.
+pub fn rcv_saddr_equal(new: &KAddr, old: &KAddr, wildcard: bool) -> bool {
+    match new.v6 {
+        Some(a6) => ipv6_equal(a6, old.v6, new.v4, old.v4, new.v6only, old.v6only, wildcard, wildcard),
+        None => ipv4_equal(new.v4, old.v4, old.v6only, wildcard, wildcard),
+    }
+}
+
+/// Whether a TCP bind of `new` must check `old` (6.8+ with the 2024
+/// fixes): a wildcard bind compares with every owner; a specific one looks
+/// at its own bucket and the wildcard buckets, where an IPv4 or v4-mapped
+/// bind skips v6only owners of `[::]`.
+pub fn tcp_overlap(new: &KAddr, old: &KAddr) -> bool {
+    if new.tcp_wildcard() {
+        return rcv_saddr_equal(new, old, true);
+    }
+    if new.bucket() == old.bucket() {
+        return true;
+    }
+    match old.bucket() {
+        Addr::Any6 => !(old.v6only && new.is_v4ish()),
+        Addr::MappedAny4 => new.is_v4ish(),
+        _ => false,
+    }
+}
+
 /// What a name stands for at a point of the case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SlotState {
@@ -228,11 +388,12 @@ pub struct State {
     pub memos: Vec<(PortVal, Memo)>,
 }
 
-/// Linux's fast-path memo of a TCP port (`tb->fastreuseport` and friends).
+/// Linux's fast-path memo of a TCP port (`tb->fastreuseport` and friends):
+/// uid and address of the socket that set it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Memo {
     pub other: bool,
-    pub view: View,
+    pub addr: KAddr,
 }
 
 impl State {
@@ -353,6 +514,45 @@ mod tests {
         assert_eq!(mapped, lo);
         assert_eq!(mapped_any, any4);
         assert!(!mapped_any.overlaps(lo6));
+    }
+
+    /// For sockets as bind leaves them ([::1] forces v6only), the kernel's
+    /// comparisons agree with section A of linux.md, in both orders.
+    #[test]
+    fn kernel_comparisons_agree_with_section_a_for_bound_sockets() {
+        let mut bound = Vec::new();
+        for a in Addr::ALL.into_iter().filter(|a| *a != Addr::TestNet) {
+            match a.family() {
+                Family::V4 => bound.push((Family::V4, a, false)),
+                Family::V6 => {
+                    for only in [false, true] {
+                        if a.is_mapped() && only {
+                            continue; // EINVAL
+                        }
+                        let forced = only || a == Addr::Lo6;
+                        bound.push((Family::V6, a, forced));
+                    }
+                }
+            }
+        }
+        for &(f1, a1, o1) in &bound {
+            for &(f2, a2, o2) in &bound {
+                let (k1, k2) = (KAddr::of(f1, a1, o1), KAddr::of(f2, a2, o2));
+                let section_a = View::of(f1, a1, o1).overlaps(View::of(f2, a2, o2));
+                let what = format!("{f1:?} {a1} v6only={o1} then {f2:?} {a2} v6only={o2}");
+                assert_eq!(tcp_overlap(&k2, &k1), section_a, "tcp: {what}");
+                assert_eq!(rcv_saddr_equal(&k2, &k1, true), section_a, "udp: {what}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_connected_ipv6_address_still_overlaps_the_ipv4_wildcard() {
+        // udp6 autobound to [::], then connected to [::1]: not v6only.
+        let connected = KAddr::of(Family::V6, Addr::Lo6, false);
+        let any4 = KAddr::of(Family::V4, Addr::Any4, false);
+        assert!(rcv_saddr_equal(&any4, &connected, true));
+        assert!(!rcv_saddr_equal(&KAddr::of(Family::V4, Addr::Lo4, false), &connected, true));
     }
 
     #[test]

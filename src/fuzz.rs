@@ -1,0 +1,501 @@
+//! `sockdiff fuzz`: generates random cases, runs them for real on worker
+//! threads (each in its own network namespace on Linux), diffs every step
+//! against the host's model, minimizes each new mismatch and re-runs the
+//! result to check that it reproduces, and writes the run folder as it goes.
+
+use crate::case::{self, Case};
+use crate::cli::{LiveArgs, abilities, host_spec, model_for, prepare_live};
+use crate::exec::{self, ExecError};
+use crate::generate::{self, GenConfig};
+use crate::model::Model;
+use crate::report::{self, Counts, Coverage, Fingerprint, MismatchRow, RunDir, Summary, Throughput};
+use crate::run::{self, StepRecord, Verdict};
+use anyhow::{Context, Result, anyhow};
+use clap::Args;
+use std::collections::{BTreeMap, HashMap};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, mpsc};
+use std::time::{Duration, Instant, SystemTime};
+
+#[derive(Args, Debug)]
+pub struct FuzzArgs {
+    /// Stop after this long: 90s, 5m, 2h or plain seconds (default 60s
+    /// when --cases is not given).
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// Stop after this many cases.
+    #[arg(long)]
+    pub cases: Option<u64>,
+    /// Seed of the run (random if not given). The same seed and model
+    /// version generate the same cases.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: one per CPU).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Folder in which the run folder is made.
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
+    /// Re-runs of each new mismatch, to check that it reproduces.
+    #[arg(long, default_value_t = 3)]
+    pub reruns: u32,
+    /// Most statements in a generated case.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u16).range(2..=200))]
+    pub max_len: u16,
+    #[command(flatten)]
+    pub live: LiveArgs,
+}
+
+/// Parses `90s`, `5m`, `2h` or plain seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let n: f64 = num.parse().map_err(|_| format!("'{s}' is not a duration (write 90s, 5m, 2h or plain seconds)"))?;
+    let secs = match unit {
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("'{s}': unknown unit '{unit}' (use s, m or h)")),
+    };
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(format!("'{s}' is not a duration"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Counters a worker sends now and then.
+#[derive(Default)]
+struct Delta {
+    cases: u64,
+    statements: u64,
+    skipped: BTreeMap<String, u64>,
+    invalid: u64,
+    repeats: BTreeMap<String, u64>,
+    rules: HashMap<&'static str, u64>,
+}
+
+impl Delta {
+    fn is_empty(&self) -> bool {
+        self.cases == 0
+    }
+}
+
+/// A new mismatch, re-run.
+struct Finding {
+    index: u64,
+    seed: u64,
+    case: Case,
+    original_len: usize,
+    rec: StepRecord,
+    signature: String,
+    reproduced: u32,
+    reruns: u32,
+}
+
+enum Msg {
+    Delta(Delta),
+    Finding(Box<Finding>),
+    Fatal(String),
+}
+
+/// What each signature has become: being re-run by a worker (after n
+/// earlier tries), reported, or not reproduced in n tries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Claim {
+    Checking(u32),
+    Reported,
+    Flaky(u32),
+}
+
+/// Runs `sockdiff fuzz`.
+pub fn fuzz(a: FuzzArgs) -> Result<u8> {
+    let duration = match (a.duration, a.cases) {
+        (None, None) => Some(Duration::from_secs(60)),
+        (d, _) => d,
+    };
+    let seed = a.seed.unwrap_or_else(rand::random);
+    let started = SystemTime::now();
+    let run_id = report::run_id(started, seed);
+    // The run folder first: an unwritable --out fails before any work.
+    let mut dir = RunDir::create(&a.out, &run_id).with_context(|| format!("--out {}", a.out.display()))?;
+    let (prep, settings) = prepare_live(&a.live)?;
+    crate::interrupt::install();
+    let spec = host_spec();
+    let model = model_for(&spec, &settings)?;
+    let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
+    let id = exec::host_identity();
+    let mut fp = Fingerprint {
+        os: id.os.clone(),
+        release: id.release.clone(),
+        build: id.build.clone(),
+        arch: id.arch.clone(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        model: model.spec().to_string(),
+        settings: BTreeMap::new(),
+    };
+    fp.settings.insert("net.ipv6.bindv6only".into(), (settings.bindv6only as u8).to_string());
+    fp.settings.insert("isolation".into(), format!("{:?}", prep.isolation));
+    fp.settings.insert("jobs".into(), jobs.to_string());
+    let mut summary = Summary {
+        run_id: run_id.clone(),
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+        seed: seed.to_string(),
+        started_at: report::rfc3339(started),
+        status: "running".into(),
+        fingerprint: fp,
+        ..Summary::default()
+    };
+    dir.write_summary(&summary)?;
+    eprintln!(
+        "sockdiff fuzz: seed {seed}, {jobs} worker(s), model {}, {}; report: {}",
+        model.spec(),
+        match (duration, a.cases) {
+            (Some(d), Some(n)) => format!("up to {n} cases or {}s", d.as_secs()),
+            (Some(d), None) => format!("for {}s", d.as_secs()),
+            (None, Some(n)) => format!("{n} cases"),
+            (None, None) => unreachable!(),
+        },
+        dir.path.display()
+    );
+
+    let gcfg = GenConfig { max_len: a.max_len as usize, other: true, probe: false };
+    let next = AtomicU64::new(0);
+    let stop = AtomicBool::new(false);
+    let claims: Mutex<HashMap<String, Claim>> = Mutex::new(HashMap::new());
+    let t0 = Instant::now();
+    let deadline = duration.map(|d| t0 + d);
+    let (tx, rx) = mpsc::channel::<Msg>();
+    let model_ref: &dyn Model = model.as_ref();
+    let mut fatal: Option<String> = None;
+    let mut rules: BTreeMap<String, u64> = BTreeMap::new();
+    let progress = Progress::new(a.cases);
+
+    std::thread::scope(|s| {
+        for w in 0..jobs {
+            let tx = tx.clone();
+            let (prep, next, stop, claims) = (&prep, &next, &stop, &claims);
+            s.spawn(move || {
+                let r =
+                    worker(model_ref, prep, w, jobs, seed, gcfg, a.cases, deadline, a.reruns, next, stop, claims, &tx);
+                if let Err(e) = r {
+                    let _ = tx.send(Msg::Fatal(e.to_string()));
+                }
+            });
+        }
+        drop(tx);
+        let mut last_summary = Instant::now();
+        loop {
+            match rx.recv_timeout(Duration::from_millis(200)) {
+                Ok(Msg::Delta(d)) => {
+                    let c = &mut summary.counts;
+                    c.cases += d.cases;
+                    c.statements += d.statements;
+                    c.invalid += d.invalid;
+                    for (k, v) in d.skipped {
+                        c.skipped += v;
+                        *summary.skipped_reasons.entry(k).or_default() += v;
+                    }
+                    for (k, v) in d.repeats {
+                        c.repeats += v;
+                        *summary.signatures.entry(k).or_default() += v;
+                    }
+                    for (k, v) in d.rules {
+                        *rules.entry(k.to_string()).or_default() += v;
+                    }
+                }
+                Ok(Msg::Finding(f)) => {
+                    if f.reproduced == 0 {
+                        summary.counts.flaky += 1;
+                        *summary.flaky_signatures.entry(f.signature.clone()).or_default() += 1;
+                    } else {
+                        summary.counts.mismatches += 1;
+                        *summary.signatures.entry(f.signature.clone()).or_default() += 1;
+                        if let Err(e) = write_finding(&mut dir, &f, model_ref, &id) {
+                            fatal.get_or_insert(e.to_string());
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                        progress.println(&format!(
+                            "mismatch: step {} `{}`: model {} ({}), real {}, reproduced {}/{}",
+                            f.rec.index + 1,
+                            f.case.steps[f.rec.index].stmt,
+                            f.rec.expected,
+                            f.rec.rule,
+                            f.rec.actual,
+                            f.reproduced,
+                            f.reruns
+                        ));
+                    }
+                }
+                Ok(Msg::Fatal(e)) => {
+                    fatal.get_or_insert(e);
+                    stop.store(true, Ordering::Relaxed);
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+            progress.update(&summary.counts, t0.elapsed());
+            if crate::interrupt::requested() {
+                stop.store(true, Ordering::Relaxed);
+            }
+            if last_summary.elapsed() > Duration::from_secs(5) {
+                fill(&mut summary, &rules, model_ref, t0.elapsed());
+                let _ = dir.write_summary(&summary);
+                last_summary = Instant::now();
+            }
+        }
+    });
+    progress.finish();
+
+    fill(&mut summary, &rules, model_ref, t0.elapsed());
+    summary.finished_at = report::rfc3339(SystemTime::now());
+    summary.status = if fatal.is_some() {
+        "error".into()
+    } else if crate::interrupt::requested() {
+        "interrupted".into()
+    } else if a.cases.is_some_and(|n| summary.counts.cases >= n) {
+        "cases".into()
+    } else {
+        "duration".into()
+    };
+    dir.write_summary(&summary).with_context(|| format!("cannot write the summary in {}", dir.path.display()))?;
+    let c = &summary.counts;
+    eprintln!(
+        "{} cases ({:.0}/s), {} statements, {} mismatch(es), {} flaky, {} skipped, {} repeat(s); rules fired {}/{}",
+        c.cases,
+        summary.throughput.cases_per_s,
+        c.statements,
+        c.mismatches,
+        c.flaky,
+        c.skipped,
+        c.repeats,
+        summary.coverage.fired,
+        summary.coverage.total
+    );
+    eprintln!("report: {}", dir.path.display());
+    if let Some(e) = fatal {
+        return Err(anyhow!(e));
+    }
+    Ok(if summary.counts.mismatches > 0 { 1 } else { 0 })
+}
+
+fn fill(summary: &mut Summary, rules: &BTreeMap<String, u64>, model: &dyn Model, elapsed: Duration) {
+    let secs = elapsed.as_secs_f64().max(1e-9);
+    summary.throughput = Throughput {
+        elapsed_s: (secs * 1000.0).round() / 1000.0,
+        cases_per_s: (summary.counts.cases as f64 / secs * 10.0).round() / 10.0,
+        statements_per_s: (summary.counts.statements as f64 / secs * 10.0).round() / 10.0,
+    };
+    summary.rules = rules.clone();
+    let all = model.rule_ids();
+    let missing: Vec<String> = all.iter().filter(|r| !rules.contains_key(**r)).map(|r| r.to_string()).collect();
+    summary.coverage = Coverage { fired: all.len() - missing.len(), total: all.len(), missing };
+}
+
+fn write_finding(dir: &mut RunDir, f: &Finding, model: &dyn Model, id: &exec::HostIdentity) -> Result<()> {
+    let case_id = format!("case-{:06}", f.index);
+    let step = f.rec.index + 1;
+    let statement = f.case.steps[f.rec.index].stmt.to_string();
+    let row = MismatchRow {
+        run_id: dir.run_id.clone(),
+        found_at: report::rfc3339(SystemTime::now()),
+        host_os: id.os.clone(),
+        os_release: id.release.clone(),
+        model: model.spec().to_string(),
+        seed: f.seed.to_string(),
+        case_id: case_id.clone(),
+        step,
+        statement: statement.clone(),
+        expected: f.rec.expected.to_string(),
+        actual: f.rec.actual.to_string(),
+        rule: f.rec.rule.to_string(),
+        reproduced: format!("{}/{}", f.reproduced, f.reruns),
+        original_len: f.original_len,
+        minimized_len: f.case.len(),
+        case: case::one_line(&f.case),
+    };
+    let header = format!(
+        "sockdiff fuzz run {}, {case_id}, case seed {}\nstep {step} `{statement}`: model {} expected {} (rule {}), real {}; reproduced {}",
+        dir.run_id, f.seed, row.model, row.expected, row.rule, row.actual, row.reproduced
+    );
+    dir.add_mismatch(&row, &f.case, &header)?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn worker(
+    model: &dyn Model,
+    prep: &exec::Prepared,
+    w: usize,
+    jobs: usize,
+    run_seed: u64,
+    gcfg: GenConfig,
+    max_cases: Option<u64>,
+    deadline: Option<Instant>,
+    reruns: u32,
+    next: &AtomicU64,
+    stop: &AtomicBool,
+    claims: &Mutex<HashMap<String, Claim>>,
+    tx: &mpsc::Sender<Msg>,
+) -> Result<(), ExecError> {
+    let mut ex = exec::new_executor(prep, w, jobs)?;
+    let can = abilities(prep, ex.as_ref());
+    let mut delta = Delta::default();
+    let mut last = Instant::now();
+    loop {
+        if stop.load(Ordering::Relaxed)
+            || crate::interrupt::requested()
+            || deadline.is_some_and(|d| Instant::now() >= d)
+        {
+            break;
+        }
+        let index = next.fetch_add(1, Ordering::Relaxed);
+        if max_cases.is_some_and(|n| index >= n) {
+            break;
+        }
+        let seed = generate::case_seed(run_seed, index);
+        let case = generate::case_from_seed(seed, gcfg, model);
+        let prog = case::compile(&case).expect("generated cases are valid");
+        let r = run::run_case(model, ex.as_mut(), &prog, &can)?;
+        delta.cases += 1;
+        delta.statements += r.steps.len() as u64;
+        for s in &r.steps {
+            if s.agrees() {
+                *delta.rules.entry(s.rule).or_default() += 1;
+            }
+        }
+        match &r.verdict {
+            Verdict::Agree => {}
+            Verdict::Skipped(why) => *delta.skipped.entry(why.clone()).or_default() += 1,
+            Verdict::Invalid { .. } => delta.invalid += 1,
+            Verdict::Mismatch { index: at } => {
+                let rec = r.mismatch().expect("mismatch recorded").clone();
+                let sig = run::signature(run::verb_at(&prog, *at), &rec);
+                let mine = {
+                    let mut c = claims.lock().expect("claims lock");
+                    let e = c.entry(sig.clone()).or_insert(Claim::Flaky(0));
+                    match *e {
+                        // A signature that did not reproduce gets a few more chances.
+                        Claim::Flaky(tries) if tries < 3 => {
+                            *e = Claim::Checking(tries);
+                            true
+                        }
+                        _ => false,
+                    }
+                };
+                if !mine {
+                    *delta.repeats.entry(sig).or_default() += 1;
+                } else {
+                    // Shrink it, then check that the small case fails the same way.
+                    let (small, _) = run::minimize_live(model, ex.as_mut(), &case, &can, &sig)?;
+                    let small_prog = case::compile(&small).expect("minimized cases are valid");
+                    let k = run::reproduce(model, ex.as_mut(), &small_prog, &can, &sig, reruns)?;
+                    let small_run = run::run_case(model, ex.as_mut(), &small_prog, &can)?;
+                    let rec = small_run.mismatch().cloned().unwrap_or(rec);
+                    {
+                        let mut c = claims.lock().expect("claims lock");
+                        let e = c.entry(sig.clone()).or_insert(Claim::Flaky(0));
+                        *e = match (*e, k) {
+                            (_, 1..) => Claim::Reported,
+                            (Claim::Checking(t) | Claim::Flaky(t), 0) => Claim::Flaky(t + 1),
+                            (Claim::Reported, 0) => Claim::Reported,
+                        };
+                    }
+                    let f = Finding {
+                        index,
+                        seed,
+                        original_len: case.len(),
+                        case: small,
+                        rec,
+                        signature: sig,
+                        reproduced: k,
+                        reruns,
+                    };
+                    let _ = tx.send(Msg::Finding(Box::new(f)));
+                }
+            }
+        }
+        if last.elapsed() > Duration::from_millis(250) {
+            let _ = tx.send(Msg::Delta(std::mem::take(&mut delta)));
+            last = Instant::now();
+        }
+    }
+    if !delta.is_empty() {
+        let _ = tx.send(Msg::Delta(delta));
+    }
+    Ok(())
+}
+
+/// Progress on stderr: a bar on a terminal, a quiet line every 10 s otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    last_line: Mutex<Instant>,
+}
+
+impl Progress {
+    fn new(cases: Option<u64>) -> Progress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = match cases {
+                Some(n) => indicatif::ProgressBar::new(n),
+                None => indicatif::ProgressBar::new_spinner(),
+            };
+            let style =
+                indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos} cases  {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
+            bar.set_style(style);
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(4));
+            bar
+        });
+        Progress { bar, last_line: Mutex::new(Instant::now()) }
+    }
+
+    fn update(&self, c: &Counts, elapsed: Duration) {
+        let rate = c.cases as f64 / elapsed.as_secs_f64().max(1e-9);
+        let msg = format!("{rate:.0}/s  {} mismatch(es)  {} flaky  {} skipped", c.mismatches, c.flaky, c.skipped);
+        match &self.bar {
+            Some(bar) => {
+                bar.set_position(c.cases);
+                bar.set_message(msg);
+                bar.tick();
+            }
+            None => {
+                let mut last = self.last_line.lock().expect("progress lock");
+                if last.elapsed() >= Duration::from_secs(10) {
+                    eprintln!("fuzz: {:.0}s  {} cases  {msg}", elapsed.as_secs_f64(), c.cases);
+                    *last = Instant::now();
+                }
+            }
+        }
+    }
+
+    fn println(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_as_spec_4_says() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+        assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
+        assert!(parse_duration("5x").is_err());
+        assert!(parse_duration("m").is_err());
+    }
+}

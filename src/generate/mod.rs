@@ -1,0 +1,340 @@
+//! Random cases: proptest strategies that produce only valid cases and lean
+//! toward collisions (few ports, few addresses, options about half the time).
+//!
+//! A case is generated as a list of [`RawOp`]s whose socket references are
+//! relative ("the k-th open socket, preferring listeners"), and then built
+//! into a [`Case`] by walking it with a model: references are resolved among
+//! the sockets open at that point, `@NAME` only names a socket that holds a
+//! port there. Any sub-list builds into a valid case too, so proptest's
+//! shrinking (dropping statements, lowering choices) always yields valid,
+//! simpler cases: lower choices mean plainer addresses, `tcp4` before `tcp6`,
+//! lower port symbols, fewer options.
+
+use crate::case::{Addr, Case, Family, Kind, Name, Port, Proto, SockOpt, Stmt, compile};
+use crate::model::{Belief, Model, PortArg, PortVal, StepCtx, resolve_port};
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+
+/// A port choice before it is built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RawPort {
+    /// `P<n>`.
+    Sym(u8),
+    Zero,
+    /// `@` the k-th socket holding a port.
+    Of(u8),
+}
+
+/// One statement before it is built; `who` picks among open sockets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RawOp {
+    Socket { kind: Kind, other: bool },
+    Set { who: u8, opt: SockOpt, on: bool },
+    Bind { who: u8, addr: u8, port: RawPort },
+    Listen { who: u8 },
+    Connect { who: u8, addr: u8, port: RawPort },
+    Accept { who: u8 },
+    Close { who: u8 },
+    Probe { kind: Kind, addr: u8, port: RawPort },
+}
+
+/// Knobs of the generator.
+#[derive(Clone, Copy, Debug)]
+pub struct GenConfig {
+    /// Most statements in a case.
+    pub max_len: usize,
+    /// Generate `as other` sockets.
+    pub other: bool,
+    /// Generate `probe` statements.
+    pub probe: bool,
+}
+
+impl Default for GenConfig {
+    fn default() -> GenConfig {
+        GenConfig { max_len: 30, other: true, probe: false }
+    }
+}
+
+fn kind() -> impl Strategy<Value = Kind> {
+    prop_oneof![35 => Just(Kind::TCP4), 25 => Just(Kind::TCP6), 25 => Just(Kind::UDP4), 15 => Just(Kind::UDP6)]
+}
+
+fn port() -> impl Strategy<Value = RawPort> {
+    prop_oneof![
+        50 => Just(RawPort::Sym(1)),
+        25 => Just(RawPort::Sym(2)),
+        8 => Just(RawPort::Sym(3)),
+        7 => Just(RawPort::Zero),
+        10 => (0u8..4).prop_map(RawPort::Of),
+    ]
+}
+
+fn opt() -> impl Strategy<Value = SockOpt> {
+    prop_oneof![
+        35 => Just(SockOpt::ReuseAddr),
+        30 => Just(SockOpt::ReusePort),
+        12 => Just(SockOpt::V6Only),
+        12 => Just(SockOpt::Linger0),
+        4 => Just(SockOpt::ReusePortLb),
+        4 => Just(SockOpt::ExclusiveAddrUse),
+    ]
+}
+
+fn raw_op(cfg: GenConfig) -> impl Strategy<Value = RawOp> {
+    let who = 0u8..8;
+    let other_w = if cfg.other { 1 } else { 0 };
+    let probe_w = if cfg.probe { 6 } else { 0 };
+    prop_oneof![
+        16 => (kind(), prop_oneof![10 - other_w => Just(false), other_w => Just(true)])
+            .prop_map(|(kind, other)| RawOp::Socket { kind, other }),
+        20 => (who.clone(), opt(), prop_oneof![8 => Just(true), 2 => Just(false)])
+            .prop_map(|(who, opt, on)| RawOp::Set { who, opt, on }),
+        22 => (who.clone(), 0u8..100, port()).prop_map(|(who, addr, port)| RawOp::Bind { who, addr, port }),
+        9 => who.clone().prop_map(|who| RawOp::Listen { who }),
+        12 => (who.clone(), 0u8..100, port()).prop_map(|(who, addr, port)| RawOp::Connect { who, addr, port }),
+        7 => who.clone().prop_map(|who| RawOp::Accept { who }),
+        9 => who.prop_map(|who| RawOp::Close { who }),
+        probe_w => (kind(), 0u8..100, port()).prop_map(|(kind, addr, port)| RawOp::Probe { kind, addr, port }),
+    ]
+}
+
+/// Strategy for the raw statements of one case (2..=max_len, the first a socket).
+pub fn raw_case(cfg: GenConfig) -> impl Strategy<Value = Vec<RawOp>> {
+    let first = kind().prop_map(|kind| RawOp::Socket { kind, other: false });
+    (first, proptest::collection::vec(raw_op(cfg), 1..cfg.max_len.max(2))).prop_map(|(f, mut rest)| {
+        rest.insert(0, f);
+        rest
+    })
+}
+
+/// Address for a bind on a socket of `family`, from a choice in 0..100:
+/// low choices are the plainest addresses; the other family is rare.
+fn bind_addr(family: Family, pick: u8) -> Addr {
+    use Addr::*;
+    let table: &[(u8, Addr)] = match family {
+        Family::V4 => &[(30, Any4), (65, Lo4), (82, Lo4b), (90, TestNet), (95, MappedLo4), (100, Lo6)],
+        Family::V6 => &[
+            (28, Any6),
+            (48, Lo6),
+            (66, MappedLo4),
+            (78, MappedAny4),
+            (86, MappedLo4b),
+            (90, Any4),
+            (95, Lo4),
+            (100, TestNet),
+        ],
+    };
+    table.iter().find(|(upto, _)| pick < *upto).map(|(_, a)| *a).unwrap_or(table[0].1)
+}
+
+/// Destination for a connect or probe (loopback only, by the safety rule).
+fn target_addr(family: Family, pick: u8) -> Addr {
+    use Addr::*;
+    let table: &[(u8, Addr)] = match family {
+        Family::V4 => &[(70, Lo4), (92, Lo4b), (96, MappedLo4), (100, Lo6)],
+        Family::V6 => &[(45, Lo6), (80, MappedLo4), (92, MappedLo4b), (100, Lo4)],
+    };
+    table.iter().find(|(upto, _)| pick < *upto).map(|(_, a)| *a).unwrap_or(table[0].1)
+}
+
+fn name_for(i: usize) -> Name {
+    if i < 26 { Name::new(&((b'a' + i as u8) as char).to_string()) } else { Name::new(&format!("s{i}")) }
+}
+
+/// Builds a valid case from raw statements, walking it with `model` so that
+/// `@NAME` only names a socket that holds a port in every state the model
+/// allows. Statements that cannot be made valid are dropped.
+pub fn build(raw: &[RawOp], model: &dyn Model) -> Case {
+    #[derive(Clone)]
+    struct Open {
+        name: Name,
+        kind: Kind,
+    }
+    let mut stmts: Vec<Stmt> = Vec::new();
+    let mut open: Vec<Open> = Vec::new();
+    let mut made = 0usize;
+    // The model walks the case as it grows, to know listeners and ports.
+    let mut belief: Option<(Belief, crate::case::Program)> = None;
+    for r in raw {
+        let state = belief.as_ref().map(|(b, p)| (&b.states, p));
+        let holds_port = |n: &Name| -> Option<bool> {
+            let (states, prog) = state?;
+            let slot = prog.names.iter().rposition(|m| m == n)? as u16;
+            Some(states.iter().all(|st| st.slot_port(slot).is_some()))
+        };
+        let listening = |n: &Name| -> bool {
+            let Some((states, prog)) = state else { return false };
+            let Some(slot) = prog.names.iter().rposition(|m| m == n) else { return false };
+            states
+                .iter()
+                .any(|st| st.live(slot as u16).is_some_and(|id| st.sock(id).tcp == crate::model::state::Tcp::Listen))
+        };
+        // Pick among the preferred sockets if there are any, else among all.
+        let pick = |who: u8, prefer: &dyn Fn(&Open) -> bool| -> Option<Open> {
+            if open.is_empty() {
+                return None;
+            }
+            let pref: Vec<&Open> = open.iter().filter(|o| prefer(o)).collect();
+            let pool: Vec<&Open> = if pref.is_empty() { open.iter().collect() } else { pref };
+            Some(pool[who as usize % pool.len()].clone())
+        };
+        let port = |p: RawPort| -> Port {
+            match p {
+                RawPort::Sym(n) => Port::Sym(n),
+                RawPort::Zero => Port::Zero,
+                RawPort::Of(k) => {
+                    let holders: Vec<&Open> = open.iter().filter(|o| holds_port(&o.name) == Some(true)).collect();
+                    if holders.is_empty() {
+                        Port::Sym(1)
+                    } else {
+                        Port::Of(holders[k as usize % holders.len()].name.clone())
+                    }
+                }
+            }
+        };
+        let stmt = match *r {
+            RawOp::Socket { kind, other } => {
+                let name = name_for(made);
+                made += 1;
+                open.push(Open { name: name.clone(), kind });
+                Some(Stmt::Socket { name, kind, other })
+            }
+            RawOp::Set { who, opt, on } => pick(who, &|_| true).map(|o| Stmt::Set { name: o.name, opt, on }),
+            RawOp::Bind { who, addr, port: p } => pick(who, &|_| true).map(|o| Stmt::Bind {
+                name: o.name.clone(),
+                addr: bind_addr(o.kind.family, addr),
+                port: port(p),
+            }),
+            RawOp::Listen { who } => {
+                pick(who, &|o| o.kind.proto == Proto::Tcp && !listening(&o.name)).map(|o| Stmt::Listen { name: o.name })
+            }
+            RawOp::Connect { who, addr, port: p } => pick(who, &|o| !listening(&o.name)).map(|o| {
+                // Prefer a listener's port, so connections happen.
+                let port = match p {
+                    RawPort::Of(_) | RawPort::Zero => {
+                        let ls: Vec<&Open> = open.iter().filter(|l| listening(&l.name)).collect();
+                        if ls.is_empty() {
+                            port(RawPort::Sym(1))
+                        } else {
+                            Port::Of(ls[addr as usize % ls.len()].name.clone())
+                        }
+                    }
+                    s => port(s),
+                };
+                Stmt::Connect { name: o.name.clone(), addr: target_addr(o.kind.family, addr), port }
+            }),
+            RawOp::Accept { who } => pick(who, &|o| listening(&o.name)).map(|l| {
+                let name = name_for(made);
+                made += 1;
+                open.push(Open { name: name.clone(), kind: l.kind });
+                Stmt::Accept { name, listener: l.name }
+            }),
+            RawOp::Close { who } => pick(who, &|_| true).map(|o| {
+                open.retain(|x| x.name != o.name);
+                Stmt::Close { name: o.name }
+            }),
+            RawOp::Probe { kind, addr, port: p } => {
+                let port = match port(p) {
+                    Port::Zero => Port::Sym(1),
+                    q => q,
+                };
+                Some(Stmt::Probe { kind, addr: target_addr(kind.family, addr), port })
+            }
+        };
+        let Some(stmt) = stmt else { continue };
+        stmts.push(stmt);
+        // Advance the model by the new statement (all branches kept).
+        let case = Case::from_stmts(stmts.iter().cloned());
+        let prog = compile(&case).expect("generated cases are valid");
+        let (mut b, _) = belief.take().unwrap_or_else(|| (Belief::new(model, &prog), prog.clone()));
+        // Slots may have grown: extend every state's slot table.
+        for st in &mut b.states {
+            st.slots.resize(prog.slots(), crate::model::state::SlotState::Unused);
+        }
+        let op = prog.ops.last().expect("one op");
+        let port = resolve_port(&b.states[0], op).unwrap_or(Some(PortArg::Val(PortVal::Sym(1))));
+        let ctx = StepCtx { names: &prog.names, port, observed: None };
+        let (set, _, branches) = b.predict(model, op, &ctx);
+        if is_slow(&set) {
+            // A connect the model expects to hang costs two seconds a run:
+            // leave it to the corpus, keep fuzzing fast.
+            stmts.pop();
+            let prog = compile(&Case::from_stmts(stmts.iter().cloned())).expect("still valid");
+            belief = Some((b, prog));
+            continue;
+        }
+        b.advance(branches, None);
+        belief = Some((b, prog));
+    }
+    Case::from_stmts(stmts)
+}
+
+/// Outcomes that mean the statement waited for the connect timeout.
+fn is_slow(set: &crate::outcome::OutcomeSet) -> bool {
+    use crate::outcome::{Errno, Outcome};
+    set.contains(&Outcome::Err(Errno::ETIMEDOUT)) || set.contains(&Outcome::Err(Errno::EALREADY))
+}
+
+/// A proptest runner whose randomness comes only from `seed`.
+pub fn runner(seed: u64) -> TestRunner {
+    let mut bytes = [0u8; 32];
+    for (i, chunk) in bytes.chunks_mut(8).enumerate() {
+        chunk.copy_from_slice(&splitmix(seed.wrapping_add(i as u64)).to_le_bytes());
+    }
+    TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &bytes))
+}
+
+/// SplitMix64: derives well-spread seeds from a run seed and an index.
+pub fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    x ^ (x >> 31)
+}
+
+/// The seed of case `index` of a run with seed `run_seed`.
+pub fn case_seed(run_seed: u64, index: u64) -> u64 {
+    splitmix(run_seed ^ splitmix(index))
+}
+
+/// The raw statements of the case with this seed, as a shrinkable tree.
+pub fn raw_tree(seed: u64, cfg: GenConfig) -> impl ValueTree<Value = Vec<RawOp>> {
+    raw_case(cfg).new_tree(&mut runner(seed)).expect("the case strategy never rejects")
+}
+
+/// The case with this seed.
+pub fn case_from_seed(seed: u64, cfg: GenConfig, model: &dyn Model) -> Case {
+    build(&raw_tree(seed, cfg).current(), model)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::linux::Linux;
+
+    #[test]
+    fn the_same_seed_gives_the_same_case() {
+        let m = Linux::new(None, false);
+        for s in 0..20 {
+            assert_eq!(case_from_seed(s, GenConfig::default(), &m), case_from_seed(s, GenConfig::default(), &m));
+        }
+        assert_ne!(case_from_seed(1, GenConfig::default(), &m), case_from_seed(2, GenConfig::default(), &m));
+    }
+
+    #[test]
+    fn shrinking_keeps_cases_valid() {
+        let m = Linux::new(None, false);
+        for s in 0..30 {
+            let mut t = raw_tree(s, GenConfig::default());
+            for _ in 0..40 {
+                let c = build(&t.current(), &m);
+                assert!(c.check_names().is_ok(), "{}", crate::case::print(&c));
+                assert!(crate::run::predict_case(&m, &compile(&c).unwrap()).is_ok(), "{}", crate::case::print(&c));
+                if !t.simplify() {
+                    break;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! Run folders (SPEC §5): `mismatches.csv` (created with its header when
+//! the run starts, one whole row per write so a killed run leaves a valid
+//! file), `summary.json` (replaced atomically), and `cases/<case_id>.case`
+//! (written before the row that names it).
+
+use crate::case::{Case, print};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The columns of `mismatches.csv`, in order.
+pub const HEADER: [&str; 16] = [
+    "run_id",
+    "found_at",
+    "host_os",
+    "os_release",
+    "model",
+    "seed",
+    "case_id",
+    "step",
+    "statement",
+    "expected",
+    "actual",
+    "rule",
+    "reproduced",
+    "original_len",
+    "minimized_len",
+    "case",
+];
+
+/// One row of `mismatches.csv`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct MismatchRow {
+    pub run_id: String,
+    pub found_at: String,
+    pub host_os: String,
+    pub os_release: String,
+    pub model: String,
+    pub seed: String,
+    pub case_id: String,
+    pub step: usize,
+    pub statement: String,
+    pub expected: String,
+    pub actual: String,
+    pub rule: String,
+    pub reproduced: String,
+    pub original_len: usize,
+    pub minimized_len: usize,
+    pub case: String,
+}
+
+/// What identifies the system a run was made on.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Fingerprint {
+    pub os: String,
+    pub release: String,
+    pub build: String,
+    pub arch: String,
+    pub tool_version: String,
+    pub model: String,
+    /// Settings that change outcomes (`net.ipv6.bindv6only`, isolation, …).
+    pub settings: BTreeMap<String, String>,
+}
+
+/// Counters of a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Counts {
+    pub cases: u64,
+    pub statements: u64,
+    /// Distinct reproduced mismatches (rows of mismatches.csv).
+    pub mismatches: u64,
+    /// Mismatches that did not reproduce in any re-run.
+    pub flaky: u64,
+    pub skipped: u64,
+    /// Further cases that hit an already reported signature.
+    pub repeats: u64,
+    /// Cases found invalid while running (never expected from `fuzz`).
+    pub invalid: u64,
+}
+
+/// Throughput of a run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct Throughput {
+    pub elapsed_s: f64,
+    pub cases_per_s: f64,
+    pub statements_per_s: f64,
+}
+
+/// Which rules fired, against all rules of the model.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Coverage {
+    pub fired: usize,
+    pub total: usize,
+    /// Rules of the model that never decided an outcome in this run.
+    pub missing: Vec<String>,
+}
+
+/// `summary.json`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct Summary {
+    pub run_id: String,
+    pub command: String,
+    pub seed: String,
+    pub started_at: String,
+    pub finished_at: String,
+    /// `running` while the run goes on; then `duration`, `cases`, or `interrupted`.
+    pub status: String,
+    pub fingerprint: Fingerprint,
+    pub counts: Counts,
+    pub throughput: Throughput,
+    /// Each rule id -> how often it decided an outcome.
+    pub rules: BTreeMap<String, u64>,
+    pub coverage: Coverage,
+    /// Why cases were skipped -> how many.
+    pub skipped_reasons: BTreeMap<String, u64>,
+    /// Flaky signatures -> how often they failed to reproduce.
+    pub flaky_signatures: BTreeMap<String, u64>,
+    /// Reported signatures -> how many cases hit them in all.
+    pub signatures: BTreeMap<String, u64>,
+}
+
+/// An open run folder.
+pub struct RunDir {
+    pub path: PathBuf,
+    pub run_id: String,
+    csv: File,
+}
+
+/// A path and what went wrong with it, as one line.
+fn io_err(path: &Path, what: &str, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{what} {}: {e}", path.display()))
+}
+
+impl RunDir {
+    /// Creates `<parent>/<run_id>/` with `cases/` and a `mismatches.csv`
+    /// holding only the header.
+    pub fn create(parent: &Path, run_id: &str) -> io::Result<RunDir> {
+        let path = parent.join(run_id);
+        fs::create_dir_all(path.join("cases")).map_err(|e| io_err(&path, "cannot create the run folder", e))?;
+        let csv_path = path.join("mismatches.csv");
+        let mut csv = OpenOptions::new()
+            .create_new(true)
+            .append(true)
+            .open(&csv_path)
+            .map_err(|e| io_err(&csv_path, "cannot create", e))?;
+        csv.write_all(format!("{}\n", HEADER.join(",")).as_bytes())
+            .and_then(|_| csv.flush())
+            .map_err(|e| io_err(&csv_path, "cannot write", e))?;
+        Ok(RunDir { path, run_id: run_id.to_string(), csv })
+    }
+
+    /// Writes the case file, then appends the row in one write.
+    pub fn add_mismatch(&mut self, row: &MismatchRow, case: &Case, header: &str) -> io::Result<()> {
+        let case_path = self.path.join("cases").join(format!("{}.case", row.case_id));
+        let mut text = String::new();
+        for line in header.lines() {
+            text.push_str(&format!("# {line}\n"));
+        }
+        text.push_str(&print(case));
+        write_atomic(&case_path, text.as_bytes())?;
+        let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+        w.serialize(row).map_err(io::Error::other)?;
+        let bytes = w.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
+        let csv_path = self.path.join("mismatches.csv");
+        self.csv.write_all(&bytes).and_then(|_| self.csv.flush()).map_err(|e| io_err(&csv_path, "cannot write", e))
+    }
+
+    /// Replaces `summary.json` (write to a temporary file, then rename).
+    pub fn write_summary(&self, summary: &Summary) -> io::Result<()> {
+        let text = serde_json::to_string_pretty(summary).map_err(io::Error::other)?;
+        write_atomic(&self.path.join("summary.json"), format!("{text}\n").as_bytes())
+    }
+}
+
+/// Writes a file through a temporary sibling and a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    fs::write(&tmp, bytes).map_err(|e| io_err(&tmp, "cannot write", e))?;
+    fs::rename(&tmp, path).map_err(|e| io_err(path, "cannot write", e))
+}
+
+/// Reads a run folder's mismatches.
+pub fn read_mismatches(run: &Path) -> io::Result<Vec<MismatchRow>> {
+    let path = run.join("mismatches.csv");
+    let mut r = csv::Reader::from_path(&path).map_err(|e| io::Error::other(format!("{}: {e}", path.display())))?;
+    r.deserialize()
+        .collect::<Result<Vec<MismatchRow>, _>>()
+        .map_err(|e| io::Error::other(format!("{}: {e}", path.display())))
+}
+
+/// Seconds since the Unix epoch as RFC 3339 UTC (`2026-11-25T14:33:01Z`).
+pub fn rfc3339(t: SystemTime) -> String {
+    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let (y, m, d) = civil_from_days((secs / 86400) as i64);
+    let s = secs % 86400;
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
+}
+
+/// A run id: UTC time and a short seed, sortable (`20261125-143301-1a2b3c4d`).
+pub fn run_id(t: SystemTime, seed: u64) -> String {
+    let stamp = rfc3339(t);
+    let digits: String = stamp.chars().filter(|c| c.is_ascii_digit()).collect();
+    format!("{}-{}-{:08x}", &digits[..8], &digits[8..14], seed as u32)
+}
+
+/// Days since 1970-01-01 to (year, month, day) (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
+    (y, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn dates_are_rfc3339_utc() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(1_795_617_181)), "2026-11-25T14:33:01Z");
+        assert_eq!(rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)), "2000-02-29T00:00:00Z");
+        assert_eq!(run_id(UNIX_EPOCH + Duration::from_secs(1_795_617_181), 0x1a2b3c4d), "20261125-143301-1a2b3c4d");
+    }
+
+    #[test]
+    fn a_run_folder_starts_with_a_header_and_writes_whole_rows() {
+        let dir = std::env::temp_dir().join(format!("sockdiff-report-test-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let mut run = RunDir::create(&dir, "r1").unwrap();
+        let text = fs::read_to_string(run.path.join("mismatches.csv")).unwrap();
+        assert_eq!(text, format!("{}\n", HEADER.join(",")));
+        let row = MismatchRow {
+            run_id: "r1".into(),
+            found_at: "2026-11-25T14:33:01Z".into(),
+            host_os: "Linux".into(),
+            os_release: "6.18".into(),
+            model: "linux@6.18".into(),
+            seed: "42".into(),
+            case_id: "case-1".into(),
+            step: 2,
+            statement: "bind a 0.0.0.0:P1".into(),
+            expected: "{EACCES,ok}".into(),
+            actual: "EADDRINUSE".into(),
+            rule: "linux.tcp.bind-conflict".into(),
+            reproduced: "3/3".into(),
+            original_len: 2,
+            minimized_len: 2,
+            case: "a = socket tcp4 ; bind a 0.0.0.0:P1".into(),
+        };
+        let case = crate::case::parse("x", "a = socket tcp4\nbind a 0.0.0.0:P1\n").unwrap();
+        run.add_mismatch(&row, &case, "seed 42").unwrap();
+        assert_eq!(read_mismatches(&run.path).unwrap(), vec![row]);
+        let file = fs::read_to_string(run.path.join("cases/case-1.case")).unwrap();
+        assert_eq!(crate::case::parse("f", &file).unwrap().steps.len(), 2);
+        assert!(RunDir::create(&dir, "r1").is_err(), "an existing run folder is never overwritten");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+}
