@@ -344,6 +344,10 @@ fn replay(a: ReplayArgs) -> Result<u8> {
     Ok(if mismatch > 0 { 1 } else { 0 })
 }
 
+/// A minimized case, its signature, candidates tried, reproductions, and
+/// its mismatching step.
+type Minimized = (Case, String, usize, u32, run::StepRecord);
+
 fn minimize(a: MinimizeArgs) -> Result<u8> {
     let specs = platforms(&a.platform)?;
     if specs.len() != 1 {
@@ -362,7 +366,7 @@ fn minimize(a: MinimizeArgs) -> Result<u8> {
     let model = model_for(&specs[0], &settings)?;
     let t0 = std::time::Instant::now();
     let found = std::thread::scope(|s| {
-        s.spawn(|| -> Result<Option<(Case, String, usize, u32, run::StepRecord)>> {
+        s.spawn(|| -> Result<Option<Minimized>> {
             let mut ex = exec::new_executor(&prep, 0, 1)?;
             let can = abilities(&prep, ex.as_ref());
             let r = run::run_case(model.as_ref(), ex.as_mut(), &prog, &can)?;
