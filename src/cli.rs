@@ -252,12 +252,12 @@ fn predict(a: PredictArgs) -> Result<u8> {
                 writeln!(out, "{}  ({})", path.display(), names.join(", "))?;
                 let width = stmts.iter().map(|s| s.len()).max().unwrap_or(0).max(9);
                 for (i, st) in stmts.iter().enumerate() {
-                    write!(out, "{:>4}  {:<width$}", i + 1, st)?;
+                    let mut line = format!("{:>4}  {:<width$}", i + 1, st);
                     for col in &columns {
                         let (set, rule) = &col[i];
-                        write!(out, "  {:<14} {:<34}", set.to_string(), rule)?;
+                        line.push_str(&format!("  {:<14} {:<34}", set.to_string(), rule));
                     }
-                    writeln!(out)?;
+                    writeln!(out, "{}", line.trim_end())?;
                 }
                 writeln!(out)?;
             }

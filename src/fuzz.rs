@@ -4,7 +4,7 @@
 //! result to check that it reproduces, and writes the run folder as it goes.
 
 use crate::case::{self, Case};
-use crate::cli::{LiveArgs, abilities, host_spec, model_for, prepare_live};
+use crate::cli::{LiveArgs, abilities, model_for, prepare_live};
 use crate::exec::{self, ExecError};
 use crate::generate::{self, GenConfig};
 use crate::model::Model;
@@ -41,6 +41,10 @@ pub struct FuzzArgs {
     /// Re-runs of each new mismatch, to check that it reproduces.
     #[arg(long, default_value_t = 3)]
     pub reruns: u32,
+    /// Model to diff against (default: this host's; an older version of
+    /// the host's model checks what changed since).
+    #[arg(long, default_value = "host")]
+    pub platform: String,
     /// Most statements in a generated case.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u16).range(2..=200))]
     pub max_len: u16,
@@ -124,8 +128,11 @@ pub fn fuzz(a: FuzzArgs) -> Result<u8> {
     let mut dir = RunDir::create(&a.out, &run_id).with_context(|| format!("--out {}", a.out.display()))?;
     let (prep, settings) = prepare_live(&a.live)?;
     crate::interrupt::install();
-    let spec = host_spec();
-    let model = model_for(&spec, &settings)?;
+    let specs = crate::cli::platforms(&a.platform)?;
+    let [spec] = specs.as_slice() else {
+        return Err(anyhow!("fuzz diffs against one model: give --platform host or one platform"));
+    };
+    let model = model_for(spec, &settings)?;
     let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
     let id = exec::host_identity();
     let mut fp = Fingerprint {

@@ -7,7 +7,22 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = sockdiff::cli::Cli::parse();
+    let cli = match sockdiff::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
+            let _ = e.print();
+            return ExitCode::from(0);
+        }
+        Err(e) => {
+            // clap's message, as one line.
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("bad arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            eprintln!("error: {first} (see --help)");
+            return ExitCode::from(2);
+        }
+    };
     match sockdiff::cli::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {

@@ -4,7 +4,7 @@
 
 use super::rules::*;
 use super::state::{
-    Endpoint, Life, Memo, Opts, PortVal, SlotState, Sock, SockId, State, Tcp, View, ipv4_equal, ipv6_equal,
+    Endpoint, Life, Memo, Opts, PortMemo, PortVal, SlotState, Sock, SockId, State, Tcp, View, ipv4_equal, ipv6_equal,
     rcv_saddr_equal, tcp_overlap,
 };
 use super::{Branch, Model, PortArg, Prediction, StepCtx, rule_ids_of};
@@ -73,13 +73,15 @@ impl Model for Linux {
     }
 
     fn rule_ids(&self) -> Vec<&'static str> {
-        rule_ids_of(&["linux"])
+        rule_ids_of(&["linux"]).into_iter().filter(|id| super::rules::applies(id, self.version.as_ref())).collect()
     }
 }
 
 /// A port's memo lives while the port has an owner that was not bound by
 /// connect (the 2025 "update bind bucket state on port release" series
-/// resets it when only connect-bound owners remain).
+/// resets it when only connect-bound owners remain; before that, while the
+/// port has any owner, which is the same for the cases sockdiff makes
+/// unless connect-bound sockets outlive every bound one).
 fn prune_memos(st: &mut State) {
     let socks = &st.socks;
     st.memos.retain(|(p, _)| socks.iter().any(|s| s.is_tcp() && s.port() == Some(*p) && !s.connect_bound));
@@ -179,30 +181,63 @@ fn tcp_scan(st: &State, me_id: SockId, me: &Sock, port: PortVal) -> Scan {
     scan
 }
 
-/// Rule 19: does the port's memo let `me` skip the scan? (`sk_reuseport_match`:
-/// the memo's address compared with wildcard matching on its side only.)
+/// Rule 19: does the port's reuseport memo let `me` skip the scan?
+/// (`sk_reuseport_match`: the memo's address compared with wildcard
+/// matching on its side only; no address test in ANY mode.)
 fn memo_matches(memo: Option<Memo>, me: &Sock) -> bool {
-    let (Some(m), Some(a)) = (memo, me.kaddr()) else { return false };
-    let covers = match m.addr.v6 {
-        Some(m6) => ipv6_equal(m6, a.v6, m.addr.v4, a.v4, m.addr.v6only, a.v6only, true, false),
-        None => ipv4_equal(m.addr.v4, a.v4, a.v6only, true, false),
-    };
+    let (Some(m), Some(a)) = (memo.and_then(|m| m.reuseport), me.kaddr()) else { return false };
+    let covers = m.any
+        || match m.addr.v6 {
+            Some(m6) => ipv6_equal(m6, a.v6, m.addr.v4, a.v4, m.addr.v6only, a.v6only, true, false),
+            None => ipv4_equal(m.addr.v4, a.v4, a.v6only, true, false),
+        };
     me.opts.reuseport && me.group.is_none() && m.other == me.other && covers
 }
 
-/// Rule 19: the memo after a successful bind or listen of `me`.
-fn update_memo(st: &mut State, port: PortVal, me: &Sock) {
-    let current = st.memo(port);
-    if me.opts.reuseport {
-        if !memo_matches(current, me) {
-            st.set_memo(port, Some(Memo { other: me.other, addr: me.kaddr().expect("bound") }));
-        }
+/// Whether a memo lets `me` bind or listen without the conflict scan, and
+/// the rule that says so (rule 19, and before 6.8 its reuseaddr twin).
+fn memo_skips(memo: Option<Memo>, me: &Sock) -> Option<&'static str> {
+    let reuse = me.opts.reuseaddr && me.tcp != Tcp::Listen;
+    if memo.is_some_and(|m| m.reuseaddr) && reuse {
+        Some(LINUX_TCP_FASTREUSE_STALE)
+    } else if memo_matches(memo, me) {
+        Some(LINUX_TCP_FASTREUSEPORT_STALE)
     } else {
-        st.set_memo(port, None);
+        None
     }
 }
 
+/// Rule 19: the memo after a successful bind or listen of `me`
+/// (`inet_csk_update_fastreuse`). `first`: the port had no other owner;
+/// before 6.8 the first owner sets both memos ("any address" for reuseport);
+/// since 6.8 that branch is never taken.
+fn update_memo(st: &mut State, port: PortVal, me: &Sock, first: bool, before_6_8: bool) {
+    let mut m = st.memo(port).unwrap_or_default();
+    let reuse = me.opts.reuseaddr && me.tcp != Tcp::Listen;
+    if first && before_6_8 {
+        m.reuseaddr = reuse;
+        m.reuseport =
+            me.opts.reuseport.then(|| PortMemo { other: me.other, addr: me.kaddr().expect("bound"), any: true });
+    } else {
+        if !reuse {
+            m.reuseaddr = false;
+        }
+        if !me.opts.reuseport {
+            m.reuseport = None;
+        } else if !memo_matches(Some(m), me) {
+            m.reuseport = Some(PortMemo { other: me.other, addr: me.kaddr().expect("bound"), any: false });
+        }
+    }
+    st.set_memo(port, m);
+}
+
 impl Linux {
+    /// Kernels before 6.8 (the bhash2 rework) kept both memos from the
+    /// port's first owner.
+    fn before_6_8(&self) -> bool {
+        self.version.as_ref().is_some_and(|v| !v.at_least(&[6, 8]))
+    }
+
     fn set(&self, st: &State, slot: Slot, opt: SockOpt, on: bool) -> Prediction {
         let id = match live(st, slot) {
             Ok(id) => id,
@@ -286,8 +321,9 @@ impl Linux {
         let rule = if s.is_tcp() {
             let scan = tcp_scan(st, id, &me, port);
             let owned = !st.holders(Proto::Tcp, port, Some(id)).is_empty();
+            let skip = if owned { memo_skips(st.memo(port), &me) } else { None };
             match scan.blocker {
-                Some(_) if owned && memo_matches(st.memo(port), &me) => LINUX_TCP_FASTREUSEPORT_STALE,
+                Some(_) if skip.is_some() => skip.expect("checked"),
                 Some(b) => {
                     let rule = if matches!(st.sock(b).life, Life::Orphan { .. }) {
                         LINUX_TCP_TIMEWAIT_BLOCKS
@@ -323,7 +359,8 @@ impl Linux {
         s.seq = seq;
         let me = s.clone();
         if me.is_tcp() {
-            update_memo(ns, port, &me);
+            let first = ns.holders(Proto::Tcp, port, Some(id)).is_empty();
+            update_memo(ns, port, &me, first, self.before_6_8());
         } else if me.opts.reuseport {
             join_udp_group(ns, id);
         }
@@ -358,8 +395,10 @@ impl Linux {
             }
             Some(local) => {
                 let scan = tcp_scan(st, id, s, local.port);
+                let mut listening = s.clone();
+                listening.tcp = Tcp::Listen;
                 let rule = match scan.blocker {
-                    Some(_) if memo_matches(st.memo(local.port), s) => LINUX_TCP_FASTREUSEPORT_STALE,
+                    Some(_) if memo_skips(st.memo(local.port), &listening).is_some() => LINUX_TCP_FASTREUSEPORT_STALE,
                     Some(b) => {
                         let rule = if matches!(st.sock(b).life, Life::Orphan { .. }) {
                             LINUX_TCP_TIMEWAIT_BLOCKS
@@ -377,7 +416,8 @@ impl Linux {
         ns.sock_mut(id).tcp = Tcp::Listen;
         ns.sock_mut(id).seq = seq;
         let me = ns.sock(id).clone();
-        update_memo(&mut ns, port, &me);
+        let first = s.local.is_none() && ns.holders(Proto::Tcp, port, Some(id)).is_empty();
+        update_memo(&mut ns, port, &me, first, self.before_6_8());
         if me.opts.reuseport {
             join_tcp_group(&mut ns, id);
         }
@@ -898,6 +938,9 @@ fn tcp_listeners(st: &State, dst: Addr, port: PortVal) -> (Vec<SockId>, &'static
 fn traffic_score(s: &Sock, dst: Addr, exact: bool) -> Option<u8> {
     let v = s.view()?;
     match dst.as_v4() {
+        // compute_score: a v6only socket never takes IPv4 traffic, even one
+        // that kept a v4-mapped address.
+        Some(_) if s.kind.family == Family::V6 && s.opts.v6only => None,
         Some(a) => {
             let hit =
                 if exact { v == View::V4(a) } else { matches!(v, View::V4(Addr::Any4) | View::V6Any { dual: true }) };
@@ -979,6 +1022,18 @@ mod tests {
 
     fn outcomes(text: &str) -> Vec<String> {
         predict(text).into_iter().map(|(o, _)| o).collect()
+    }
+
+    #[test]
+    fn before_6_8_the_first_owner_sets_the_reuseaddr_memo() {
+        let text = "a = socket tcp4\nb = socket tcp4\nset a reuseaddr on\nbind a 127.0.0.1:P1\nset a reuseaddr off\nset b reuseaddr on\nbind b 127.0.0.1:P1\n";
+        assert_eq!(outcomes(text).last().unwrap(), "EADDRINUSE");
+        let old = Linux::new(Version::parse("6.7"), false);
+        let case = parse("t", text).unwrap();
+        let prog = compile(&case).unwrap();
+        let p = crate::run::predict_case(&old, &prog).unwrap();
+        assert_eq!(p.last().unwrap().0.to_string(), "ok");
+        assert_eq!(p.last().unwrap().1, LINUX_TCP_FASTREUSE_STALE);
     }
 
     #[test]

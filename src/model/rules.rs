@@ -81,6 +81,9 @@ rules! {
     LINUX_TCP_FASTREUSEPORT_STALE = "linux.tcp.fastreuseport-stale",
         "The port's reuseport memo (uid, address of the last reuseport binder) lets a same-uid reuseport bind or listen whose address it covers skip the conflict scan: ok where the full check says EADDRINUSE. §19.",
         "net/ipv4/inet_connection_sock.c sk_reuseport_match, inet_csk_update_fastreuse, inet_csk_get_port. Verified live (shared/semantics/linux.md §19 cases 1-4).";
+    LINUX_TCP_FASTREUSE_STALE = "linux.tcp.fastreuse-stale",
+        "Before 6.8 only: the port remembers that its first owner had reuseaddr and did not listen, so a later reuseaddr bind that does not listen skips the scan (ok where the full check says EADDRINUSE); the first reuseport owner likewise set an 'any address' reuseport memo. Version range: linux < 6.8. §19.",
+        "net/ipv4/inet_connection_sock.c inet_csk_update_fastreuse (hlist_empty(&tb->owners) branch), inet_csk_get_port (tb->fastreuse > 0 && reuse); shared/semantics/linux.md §19 and §I (6.8 bhash2 rework). Read in source; not checkable on this 6.18 host.";
     LINUX_TCP_TIMEWAIT_BLOCKS = "linux.tcp.timewait-blocks",
         "The side that closes a connection first keeps its address and port (FIN_WAIT2, then TIME_WAIT for 60 s) with its reuseaddr/reuseport flags; an overlapping bind fails unless an exemption holds (reuseaddr on both; reuseport on both, any uid). §20.",
         "net/ipv4/inet_timewait_sock.c inet_twsk_alloc, inet_twsk_hashdance; net/ipv4/tcp_minisocks.c tcp_time_wait. Verified live.";
@@ -169,9 +172,38 @@ rules! {
         "net/ipv4/udp.c __udp4_lib_rcv (ICMP port unreachable); net/ipv4/tcp_ipv4.c tcp_v4_rcv (no socket -> RST). Verified live.";
 }
 
+/// Version ranges of the rules that do not hold in every version the model
+/// covers: `(id, since, until)`, `until` exclusive.
+pub const VERSION_RANGES: &[(&str, Option<&[u32]>, Option<&[u32]>)] =
+    &[(LINUX_TCP_FASTREUSE_STALE, None, Some(&[6, 8]))];
+
+/// Whether rule `id` can decide anything for `version` (`None`: the newest).
+pub fn applies(id: &str, version: Option<&crate::platform::Version>) -> bool {
+    match VERSION_RANGES.iter().find(|(r, _, _)| *r == id) {
+        None => true,
+        Some((_, since, until)) => {
+            let newest = crate::platform::Version(vec![u32::MAX]);
+            let v = version.unwrap_or(&newest);
+            since.is_none_or(|s| v.at_least(s)) && until.is_none_or(|u| !v.at_least(u))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn version_ranges_name_real_rules() {
+        for (id, _, _) in VERSION_RANGES {
+            assert!(RULES.iter().any(|r| r.id == *id), "{id}");
+        }
+        let v = |s| crate::platform::Version::parse(s);
+        assert!(applies(LINUX_TCP_FASTREUSE_STALE, v("6.7").as_ref()));
+        assert!(!applies(LINUX_TCP_FASTREUSE_STALE, v("6.18").as_ref()));
+        assert!(!applies(LINUX_TCP_FASTREUSE_STALE, None));
+        assert!(applies(LINUX_TCP_BIND_CONFLICT, None));
+    }
 
     #[test]
     fn ids_are_well_formed_and_unique() {

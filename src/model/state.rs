@@ -388,12 +388,24 @@ pub struct State {
     pub memos: Vec<(PortVal, Memo)>,
 }
 
-/// Linux's fast-path memo of a TCP port (`tb->fastreuseport` and friends):
-/// uid and address of the socket that set it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// Linux's fast-path memo of a TCP port (`tb->fastreuse`,
+/// `tb->fastreuseport` and friends).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Memo {
+    /// `fastreuse > 0`: every owner had reuseaddr and none listened (only
+    /// ever set before 6.8).
+    pub reuseaddr: bool,
+    /// The reuseport memo, if set.
+    pub reuseport: Option<PortMemo>,
+}
+
+/// The reuseport part of [`Memo`]: uid and address of the socket that set
+/// it; `any`: FASTREUSEPORT_ANY (no address test, before 6.8 only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PortMemo {
     pub other: bool,
     pub addr: KAddr,
+    pub any: bool,
 }
 
 impl State {
@@ -476,11 +488,11 @@ impl State {
         self.memos.iter().find(|(p, _)| *p == port).map(|(_, m)| *m)
     }
 
-    /// Sets or clears the memo of `port`.
-    pub fn set_memo(&mut self, port: PortVal, memo: Option<Memo>) {
+    /// Sets the memo of `port` (an empty memo is forgotten).
+    pub fn set_memo(&mut self, port: PortVal, memo: Memo) {
         self.memos.retain(|(p, _)| *p != port);
-        if let Some(m) = memo {
-            self.memos.push((port, m));
+        if memo != Memo::default() {
+            self.memos.push((port, memo));
         }
     }
 }

@@ -1,0 +1,116 @@
+//! The command line: help, model-only output (golden files), and bad input
+//! (one-line errors naming the place, exit 2). No live runs here.
+
+use crate::util::*;
+
+#[test]
+fn every_command_has_help() {
+    for args in
+        [&["--help"][..], &["predict", "--help"], &["replay", "--help"], &["fuzz", "--help"], &["minimize", "--help"]]
+    {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert!(stdout(&o).contains("Usage: sockdiff"), "{args:?}");
+    }
+}
+
+#[test]
+fn predict_prints_outcomes_and_rules() {
+    let o = run(&["predict", "corpus/linux/reuse/reuseaddr-needs-both.case"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    golden("predict-reuseaddr.txt", &stdout(&o).replace(&host_model(), "linux@HOST"));
+}
+
+#[test]
+fn predict_csv_has_the_spec_header_and_a_file_column_for_several_files() {
+    let o = run(&["predict", "--platform", "linux", "--format", "csv", "corpus/linux/listen/listen-rechecks.case"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    golden("predict-listen.csv", &stdout(&o));
+    let o = run(&[
+        "predict",
+        "--platform",
+        "linux",
+        "--format",
+        "csv",
+        "corpus/linux/listen/listen-rechecks.case",
+        "corpus/linux/bind/family-mismatch.case",
+    ]);
+    let text = stdout(&o);
+    assert!(text.starts_with("file,step,statement,outcome,rule\n"), "{text}");
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    assert_eq!(r.records().count(), 10 + 4);
+}
+
+#[test]
+fn an_older_kernel_model_answers_differently() {
+    let o =
+        run(&["predict", "--platform", "linux@6.7", "--format", "csv", "corpus/linux/reuse/reuseaddr-memo-dead.case"]);
+    let last = stdout(&o).lines().last().unwrap().to_string();
+    assert_eq!(last, "7,bind b 127.0.0.1:P1,ok,linux.tcp.fastreuse-stale");
+}
+
+/// The host model's name as predict prints it (`linux@6.18` here).
+fn host_model() -> String {
+    let o = run(&["predict", "--format", "csv", "--platform", "host", "corpus/linux/bind/family-mismatch.case"]);
+    assert!(o.status.success());
+    let text = stdout(&run(&["predict", "corpus/linux/bind/family-mismatch.case"]));
+    let first = text.lines().next().unwrap();
+    first.split('(').nth(1).unwrap().trim_end_matches(')').to_string()
+}
+
+/// Runs the binary and checks the SPEC §4 error form: exit 2, exactly one
+/// line on stderr, starting `error: ` and containing `want`.
+fn one_line_error(args: &[&str], want: &str) {
+    let o = run(args);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+    assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains(want), "{args:?}: want {want:?} in {err}");
+}
+
+#[test]
+fn bad_input_gives_one_line_errors_that_name_the_place() {
+    let d = tmp("bad-input");
+    let f = write(&d, "malformed.case", "a = socket tcp4\nbind a 0.0.0.0\n");
+    one_line_error(&["predict", f.to_str().unwrap()], &format!("{}:2:8: expected ADDR:PORT", f.display()));
+    let f = write(&d, "option.case", "a = socket tcp4\nset a nodelay on\n");
+    one_line_error(&["predict", f.to_str().unwrap()], ":2:7: unknown option 'nodelay'");
+    let f = write(&d, "closed.case", "a = socket tcp4\nclose a\nbind a 0.0.0.0:P1\n");
+    one_line_error(&["predict", f.to_str().unwrap()], ":3:6: socket 'a' is closed");
+    let f = write(&d, "offhost.case", "a = socket tcp4\nconnect a 10.1.2.3:P1\n");
+    one_line_error(&["predict", f.to_str().unwrap()], ":2:11: connect may only target loopback");
+    let f = write(&d, "noport.case", "a = socket tcp4\nb = socket tcp4\nbind b 0.0.0.0:@a\n");
+    one_line_error(&["predict", f.to_str().unwrap()], ":3: @a names a socket that holds no port here");
+    one_line_error(&["predict", "does/not/exist.case"], "does/not/exist.case:0:0: cannot read");
+    one_line_error(
+        &["predict", "--platform", "solaris", "corpus/linux/bind/family-mismatch.case"],
+        "unknown platform 'solaris'",
+    );
+    one_line_error(&["fuzz", "--duration", "5x"], "unknown unit 'x'");
+    // An --out that cannot hold a run folder (its parent is a file).
+    let blocker = write(&d, "file", "not a folder");
+    let out = blocker.join("reports");
+    one_line_error(&["fuzz", "--cases", "1", "--out", out.to_str().unwrap()], "cannot create the run folder");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn a_closed_reader_ends_output_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut args = vec!["predict".to_string()];
+    for _ in 0..200 {
+        args.push("corpus/linux/reuse/fastreuseport-order.case".into());
+    }
+    let mut child =
+        bin().args(&args).current_dir(root()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
+    drop(child.stdout.take());
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{err}");
+    assert_eq!(err, "");
+}

@@ -1,0 +1,188 @@
+//! Live tests: real sockets, each run in a private network namespace made by
+//! the tool itself. They need root (as CI has) or unprivileged user
+//! namespaces; set SOCKDIFF_SKIP_LIVE=1 to skip them knowingly.
+
+use crate::util::*;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+#[test]
+fn the_linux_corpus_agrees_with_this_kernel() {
+    if !live_allowed("corpus") {
+        return;
+    }
+    let o = run(&["replay", "corpus/linux"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{}", stderr(&o));
+    let last = out.lines().last().unwrap();
+    assert!(last.contains(" 0 mismatch"), "{last}");
+}
+
+#[test]
+fn replay_against_an_older_kernel_model_finds_the_planted_mismatch() {
+    if !live_allowed("planted") {
+        return;
+    }
+    let o = run(&["replay", "--platform", "linux@6.7", "corpus/linux/reuse/reuseaddr-memo-dead.case"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(stdout(&o).contains("MISMATCH at statement 7 (line 10)"), "{}", stdout(&o));
+}
+
+/// The planted mismatch, padded to 50 statements, shrinks to its known
+/// minimal form, which fails again in every re-run.
+#[test]
+fn minimize_shrinks_a_padded_case_to_its_minimal_form() {
+    if !live_allowed("minimize") {
+        return;
+    }
+    let d = tmp("minimize");
+    let mut text = String::from("a = socket tcp4\nb = socket tcp4\n");
+    for i in 0..12 {
+        text.push_str(&format!("p{i} = socket udp6\nset p{i} reuseaddr on\nbind p{i} [::1]:P3\n"));
+    }
+    text.push_str("set a reuseaddr on\nbind a 127.0.0.1:P1\nq = socket tcp6\nlisten q\nset a reuseaddr off\n");
+    text.push_str("set b reuseaddr on\nset b linger0 on\nbind b 127.0.0.1:P1\nclose q\n");
+    for i in 0..3 {
+        text.push_str(&format!("close p{i}\n"));
+    }
+    let f = write(&d, "padded.case", &text);
+    assert_eq!(text.lines().count(), 50);
+    let out = d.join("min.case");
+    let t0 = Instant::now();
+    let o = run(&["minimize", "--platform", "linux@6.7", f.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let took = t0.elapsed();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let got = std::fs::read_to_string(&out).unwrap();
+    let body: Vec<&str> = got.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(
+        body,
+        [
+            "a = socket tcp4",
+            "b = socket tcp4",
+            "set a reuseaddr on",
+            "bind a 0.0.0.0:P1",
+            "set a reuseaddr off",
+            "set b reuseaddr on",
+            "bind b 0.0.0.0:P1",
+        ]
+    );
+    assert!(got.contains("reproduced 5/5"), "{got}");
+    eprintln!("minimize: 50 -> 7 statements in {took:?}");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[test]
+fn a_short_fuzz_run_writes_a_valid_run_folder() {
+    if !live_allowed("fuzz") {
+        return;
+    }
+    let d = tmp("fuzz");
+    let o = run(&["fuzz", "--cases", "3000", "--seed", "7", "--jobs", "2", "--out", d.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let runs: Vec<_> = std::fs::read_dir(&d).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(runs.len(), 1);
+    let run_dir = &runs[0];
+    let csv = std::fs::read_to_string(run_dir.join("mismatches.csv")).unwrap();
+    assert_eq!(
+        csv,
+        "run_id,found_at,host_os,os_release,model,seed,case_id,step,statement,expected,actual,rule,reproduced,original_len,minimized_len,case\n"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["counts"]["cases"], 3000);
+    assert_eq!(summary["counts"]["mismatches"], 0);
+    assert_eq!(summary["status"], "cases");
+    assert_eq!(summary["seed"], "7");
+    assert!(summary["fingerprint"]["model"].as_str().unwrap().starts_with("linux@"));
+    assert!(summary["rules"]["linux.tcp.bind-conflict"].as_u64().unwrap() > 0);
+    assert!(summary["throughput"]["cases_per_s"].as_f64().unwrap() > 0.0);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+#[cfg(target_os = "linux")]
+fn signal(child: &std::process::Child, sig: i32) {
+    unsafe { libc::kill(child.id() as i32, sig) };
+}
+
+/// Ctrl-C stops after the current case and leaves summary.json.
+#[cfg(target_os = "linux")]
+#[test]
+fn sigint_stops_a_run_and_writes_the_summary() {
+    if !live_allowed("sigint") {
+        return;
+    }
+    let d = tmp("sigint");
+    let mut child = bin()
+        .args(["fuzz", "--duration", "60s", "--out", d.to_str().unwrap()])
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    signal(&child, libc::SIGINT);
+    let t0 = Instant::now();
+    let status = child.wait().unwrap();
+    assert!(t0.elapsed() < Duration::from_secs(10));
+    assert_eq!(status.code(), Some(0));
+    let run_dir = std::fs::read_dir(&d).unwrap().next().unwrap().unwrap().path();
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run_dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["status"], "interrupted");
+    assert!(summary["counts"]["cases"].as_u64().unwrap() > 0);
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// kill -9 at any moment leaves a CSV that a CSV reader parses whole.
+#[cfg(target_os = "linux")]
+#[test]
+fn sigkill_leaves_a_whole_csv() {
+    if !live_allowed("sigkill") {
+        return;
+    }
+    let d = tmp("sigkill");
+    // An older model finds mismatches quickly, so rows are being written.
+    let mut child = bin()
+        .args(["fuzz", "--duration", "60s", "--platform", "linux@6.7", "--out", d.to_str().unwrap()])
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    signal(&child, libc::SIGKILL);
+    child.wait().unwrap();
+    let run_dir = std::fs::read_dir(&d).unwrap().next().unwrap().unwrap().path();
+    let mut r = csv::Reader::from_path(run_dir.join("mismatches.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().collect::<Result<_, _>>().unwrap();
+    for row in &rows {
+        assert_eq!(row.len(), 16);
+        assert!(run_dir.join("cases").join(format!("{}.case", &row[6])).exists());
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// A normal user gets a private namespace through a user namespace; `as
+/// other` needs root and is skipped (and counted).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_normal_user_runs_cases_in_a_user_namespace() {
+    if !live_allowed("user") || unsafe { libc::geteuid() } != 0 || !std::path::Path::new("/usr/bin/setpriv").exists() {
+        eprintln!("needs root (to become uid 65534) and setpriv: skipped");
+        return;
+    }
+    let d = tmp("user");
+    std::fs::copy(root().join("corpus/linux/bind/wildcard-specific.case"), d.join("a.case")).unwrap();
+    std::fs::copy(root().join("corpus/linux/reuse/reuseport-other-user.case"), d.join("b.case")).unwrap();
+    let o = std::process::Command::new("/usr/bin/setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_sockdiff"), "replay"])
+        .arg(d.join("a.case"))
+        .arg(d.join("b.case"))
+        .output()
+        .unwrap();
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{}", stderr(&o));
+    assert!(out.contains("2 cases: 1 agree, 0 mismatch, 1 skipped"), "{out}");
+    assert!(out.contains("skipped: 'as other' needs root"), "{out}");
+    std::fs::remove_dir_all(&d).unwrap();
+}

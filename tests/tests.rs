@@ -1,0 +1,8 @@
+//! One integration test binary (as ripgrep does): shared helpers in
+//! `util`, then the test modules.
+
+mod util;
+
+mod cli;
+mod live;
+mod props;
