@@ -172,16 +172,18 @@ rules! {
         "net/ipv4/udp.c __udp4_lib_rcv (ICMP port unreachable); net/ipv4/tcp_ipv4.c tcp_v4_rcv (no socket -> RST). Verified live.";
 }
 
+/// A version range: `since` inclusive, `until` exclusive; `None` is open.
+pub type Range = (Option<&'static [u32]>, Option<&'static [u32]>);
+
 /// Version ranges of the rules that do not hold in every version the model
-/// covers: `(id, since, until)`, `until` exclusive.
-pub const VERSION_RANGES: &[(&str, Option<&[u32]>, Option<&[u32]>)] =
-    &[(LINUX_TCP_FASTREUSE_STALE, None, Some(&[6, 8]))];
+/// covers: `(id, range)`.
+pub const VERSION_RANGES: &[(&str, Range)] = &[(LINUX_TCP_FASTREUSE_STALE, (None, Some(&[6, 8])))];
 
 /// Whether rule `id` can decide anything for `version` (`None`: the newest).
 pub fn applies(id: &str, version: Option<&crate::platform::Version>) -> bool {
-    match VERSION_RANGES.iter().find(|(r, _, _)| *r == id) {
+    match VERSION_RANGES.iter().find(|(r, _)| *r == id) {
         None => true,
-        Some((_, since, until)) => {
+        Some((_, (since, until))) => {
             let newest = crate::platform::Version(vec![u32::MAX]);
             let v = version.unwrap_or(&newest);
             since.is_none_or(|s| v.at_least(s)) && until.is_none_or(|u| !v.at_least(u))
@@ -195,7 +197,7 @@ mod tests {
 
     #[test]
     fn version_ranges_name_real_rules() {
-        for (id, _, _) in VERSION_RANGES {
+        for (id, _) in VERSION_RANGES {
             assert!(RULES.iter().any(|r| r.id == *id), "{id}");
         }
         let v = |s| crate::platform::Version::parse(s);
