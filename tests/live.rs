@@ -3,8 +3,7 @@
 //! namespaces; set SOCKDIFF_SKIP_LIVE=1 to skip them knowingly.
 
 use crate::util::*;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 #[test]
 fn the_linux_corpus_agrees_with_this_kernel() {
@@ -115,15 +114,15 @@ fn sigint_stops_a_run_and_writes_the_summary() {
     let mut child = bin()
         .args(["fuzz", "--duration", "60s", "--out", d.to_str().unwrap()])
         .current_dir(root())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    std::thread::sleep(std::time::Duration::from_millis(1500));
     signal(&child, libc::SIGINT);
     let t0 = Instant::now();
     let status = child.wait().unwrap();
-    assert!(t0.elapsed() < Duration::from_secs(10));
+    assert!(t0.elapsed() < std::time::Duration::from_secs(10));
     assert_eq!(status.code(), Some(0));
     let run_dir = std::fs::read_dir(&d).unwrap().next().unwrap().unwrap().path();
     let summary: serde_json::Value =
@@ -145,11 +144,11 @@ fn sigkill_leaves_a_whole_csv() {
     let mut child = bin()
         .args(["fuzz", "--duration", "60s", "--platform", "linux@6.7", "--out", d.to_str().unwrap()])
         .current_dir(root())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(2500));
+    std::thread::sleep(std::time::Duration::from_millis(2500));
     signal(&child, libc::SIGKILL);
     child.wait().unwrap();
     let run_dir = std::fs::read_dir(&d).unwrap().next().unwrap().unwrap().path();
