@@ -41,6 +41,18 @@ pub struct FuzzArgs {
     /// Re-runs of each new mismatch, to check that it reproduces.
     #[arg(long, default_value_t = 3)]
     pub reruns: u32,
+    /// Also write JUnit XML (one test case per distinct mismatch), made from
+    /// the run's mismatches.csv at the end.
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
+    /// Also write a Markdown summary for a CI job page, made from the run's
+    /// files at the end.
+    #[arg(long)]
+    pub markdown: Option<PathBuf>,
+    /// Add each minimized finding to the corpus, with its real outcomes
+    /// recorded (default folder: corpus/<platform>/found).
+    #[arg(long, num_args = 0..=1, default_missing_value = "")]
+    pub save_corpus: Option<PathBuf>,
     /// Model to diff against (default: this host's; an older version of
     /// the host's model checks what changed since).
     #[arg(long, default_value = "host")]
@@ -98,6 +110,8 @@ struct Finding {
     signature: String,
     reproduced: u32,
     reruns: u32,
+    /// Every statement of the minimized case run once, for the corpus record.
+    full: run::CaseRun,
 }
 
 enum Msg {
@@ -170,6 +184,20 @@ pub fn fuzz(a: FuzzArgs) -> Result<u8> {
     );
 
     let gcfg = GenConfig { max_len: a.max_len as usize, other: true, probe: false };
+    let corpus_dir = a.save_corpus.as_ref().map(|d| {
+        if d.as_os_str().is_empty() {
+            crate::corpus::platform_dir(std::path::Path::new("corpus"), model.spec().platform).join("found")
+        } else {
+            d.clone()
+        }
+    });
+    for out in [&a.junit, &a.markdown].into_iter().flatten() {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(out)
+            .with_context(|| format!("{}", out.display()))?;
+    }
     let next = AtomicU64::new(0);
     let stop = AtomicBool::new(false);
     let claims: Mutex<HashMap<String, Claim>> = Mutex::new(HashMap::new());
@@ -221,7 +249,7 @@ pub fn fuzz(a: FuzzArgs) -> Result<u8> {
                     } else {
                         summary.counts.mismatches += 1;
                         *summary.signatures.entry(f.signature.clone()).or_default() += 1;
-                        if let Err(e) = write_finding(&mut dir, &f, model_ref, &id) {
+                        if let Err(e) = write_finding(&mut dir, &f, model_ref, &id, corpus_dir.as_deref()) {
                             fatal.get_or_insert(e.to_string());
                             stop.store(true, Ordering::Relaxed);
                         }
@@ -269,6 +297,16 @@ pub fn fuzz(a: FuzzArgs) -> Result<u8> {
         "duration".into()
     };
     dir.write_summary(&summary).with_context(|| format!("cannot write the summary in {}", dir.path.display()))?;
+    if a.junit.is_some() || a.markdown.is_some() {
+        // Made from the files on disk, so they cannot disagree with them.
+        let rows = report::read_mismatches(&dir.path)?;
+        if let Some(p) = &a.junit {
+            report::write_atomic(p, crate::render::junit_fuzz(&rows, &summary).as_bytes())?;
+        }
+        if let Some(p) = &a.markdown {
+            report::write_atomic(p, crate::render::markdown_fuzz(&rows, &summary).as_bytes())?;
+        }
+    }
     let c = &summary.counts;
     eprintln!(
         "{} cases ({:.0}/s), {} statements, {} mismatch(es), {} flaky, {} skipped, {} repeat(s); rules fired {}/{}",
@@ -302,7 +340,13 @@ fn fill(summary: &mut Summary, rules: &BTreeMap<String, u64>, model: &dyn Model,
     summary.coverage = Coverage { fired: all.len() - missing.len(), total: all.len(), missing };
 }
 
-fn write_finding(dir: &mut RunDir, f: &Finding, model: &dyn Model, id: &exec::HostIdentity) -> Result<()> {
+fn write_finding(
+    dir: &mut RunDir,
+    f: &Finding,
+    model: &dyn Model,
+    id: &exec::HostIdentity,
+    corpus_dir: Option<&std::path::Path>,
+) -> Result<()> {
     let case_id = format!("case-{:06}", f.index);
     let step = f.rec.index + 1;
     let statement = f.case.steps[f.rec.index].stmt.to_string();
@@ -329,6 +373,13 @@ fn write_finding(dir: &mut RunDir, f: &Finding, model: &dyn Model, id: &exec::Ho
         dir.run_id, f.seed, row.model, row.expected, row.rule, row.actual, row.reproduced
     );
     dir.add_mismatch(&row, &f.case, &header)?;
+    if let Some(cdir) = corpus_dir {
+        std::fs::create_dir_all(cdir).with_context(|| format!("--save-corpus {}", cdir.display()))?;
+        let spec = crate::cli::host_spec();
+        let c = crate::corpus::finding_case(&f.case, &f.full, &spec, &header);
+        let path = cdir.join(format!("{}-{case_id}.case", dir.run_id));
+        report::write_atomic(&path, case::print(&c).as_bytes())?;
+    }
     Ok(())
 }
 
@@ -400,8 +451,8 @@ fn worker(
                     let (small, _) = run::minimize_live(model, ex.as_mut(), &case, &can, &sig)?;
                     let small_prog = case::compile(&small).expect("minimized cases are valid");
                     let k = run::reproduce(model, ex.as_mut(), &small_prog, &can, &sig, reruns)?;
-                    let small_run = run::run_case(model, ex.as_mut(), &small_prog, &can)?;
-                    let rec = small_run.mismatch().cloned().unwrap_or(rec);
+                    let full = run::run_case_all(model, ex.as_mut(), &small_prog, &can)?;
+                    let rec = full.mismatch().cloned().unwrap_or(rec);
                     {
                         let mut c = claims.lock().expect("claims lock");
                         let e = c.entry(sig.clone()).or_insert(Claim::Flaky(0));
@@ -420,6 +471,7 @@ fn worker(
                         signature: sig,
                         reproduced: k,
                         reruns,
+                        full,
                     };
                     let _ = tx.send(Msg::Finding(Box::new(f)));
                 }

@@ -7,6 +7,7 @@
 
 pub mod case;
 pub mod cli;
+pub mod corpus;
 pub mod exec;
 pub mod fuzz;
 pub mod generate;
@@ -15,5 +16,6 @@ pub mod minimize;
 pub mod model;
 pub mod outcome;
 pub mod platform;
+pub mod render;
 pub mod report;
 pub mod run;

@@ -97,12 +97,35 @@ fn model_port(belief: &Belief, op: &Op, prog: &Program) -> Result<Option<PortArg
     })
 }
 
-/// Runs `prog` for real on `exec` and diffs every statement against `model`.
+/// Runs `prog` for real on `exec` and diffs every statement against `model`,
+/// stopping at the first mismatch.
 pub fn run_case(
     model: &dyn Model,
     exec: &mut dyn Executor,
     prog: &Program,
     can: &Abilities,
+) -> Result<CaseRun, ExecError> {
+    run_inner(model, exec, prog, can, false)
+}
+
+/// Like [`run_case`] but runs every statement: after a mismatch the model
+/// goes on from every state it allowed (its later predictions are then
+/// best effort). The verdict names the first mismatch.
+pub fn run_case_all(
+    model: &dyn Model,
+    exec: &mut dyn Executor,
+    prog: &Program,
+    can: &Abilities,
+) -> Result<CaseRun, ExecError> {
+    run_inner(model, exec, prog, can, true)
+}
+
+fn run_inner(
+    model: &dyn Model,
+    exec: &mut dyn Executor,
+    prog: &Program,
+    can: &Abilities,
+    keep_going: bool,
 ) -> Result<CaseRun, ExecError> {
     if let Some(why) = skip_reason(prog, can) {
         return Ok(CaseRun { steps: Vec::new(), verdict: Verdict::Skipped(why) });
@@ -131,11 +154,17 @@ pub fn run_case(
         let agrees = rec.agrees();
         if agrees {
             belief.advance(branches, Some(&rec.actual));
+        } else if keep_going {
+            belief.advance(branches, None);
         }
         steps.push(rec);
         if !agrees {
-            verdict = Verdict::Mismatch { index };
-            break;
+            if verdict == Verdict::Agree {
+                verdict = Verdict::Mismatch { index };
+            }
+            if !keep_going {
+                break;
+            }
         }
     }
     exec.end();

@@ -12,6 +12,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+mod corpus;
+mod generate;
+mod report;
+
 /// Finds out what operating systems really do when sockets share local
 /// addresses: a formal model per OS predicts every socket call, random cases
 /// run for real, and every step is diffed against the model.
@@ -36,6 +40,16 @@ pub enum Cmd {
     /// Shrink a failing case to a smallest one that still fails for real,
     /// checking that the result reproduces.
     Minimize(MinimizeArgs),
+    /// Replay the corpus and report changed outcomes (check), or write the
+    /// real outcomes into it (record).
+    #[command(subcommand)]
+    Corpus(corpus::CorpusCmd),
+    /// Compare two run folders (diff), or render one for CI (render).
+    #[command(subcommand)]
+    Report(report::ReportCmd),
+    /// Print or write the cases a fuzz run with this seed generates,
+    /// without running them.
+    Generate(generate::GenerateArgs),
 }
 
 #[derive(Args, Debug)]
@@ -105,6 +119,9 @@ pub fn run(cli: Cli) -> Result<u8> {
         Cmd::Replay(a) => replay(a),
         Cmd::Fuzz(a) => crate::fuzz::fuzz(a),
         Cmd::Minimize(a) => minimize(a),
+        Cmd::Corpus(c) => corpus::run(c),
+        Cmd::Report(c) => report::run(c),
+        Cmd::Generate(a) => generate::run(a),
     }
 }
 
@@ -178,7 +195,7 @@ pub fn load(path: &Path) -> Result<(Case, Program)> {
 }
 
 /// The line of statement `index` in a case file, for error messages.
-fn line_of(path: &Path, index: usize) -> usize {
+pub fn line_of(path: &Path, index: usize) -> usize {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let mut n = 0;
     for (i, line) in text.lines().enumerate() {

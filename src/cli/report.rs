@@ -1,0 +1,215 @@
+//! `sockdiff report diff OLD NEW` and `sockdiff report render RUN`.
+
+use crate::report::{self, MismatchRow, Summary, write_atomic};
+use anyhow::{Context, Result, anyhow};
+use clap::{Args, Subcommand};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Subcommand, Debug)]
+pub enum ReportCmd {
+    /// Compare two run folders: mismatches new, gone and still there, what
+    /// changed in the fingerprint, and skipped counts; exit 1 if anything is new.
+    Diff(DiffArgs),
+    /// Render a run folder for CI: JUnit XML and a Markdown summary, made
+    /// from its mismatches.csv and summary.json.
+    Render(RenderArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The older run folder.
+    pub old: PathBuf,
+    /// The newer run folder.
+    pub new: PathBuf,
+    /// Also write the comparison as CSV.
+    #[arg(long)]
+    pub csv: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct RenderArgs {
+    /// The run folder.
+    pub run: PathBuf,
+    /// Write JUnit XML here.
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
+    /// Write Markdown here (default: standard output).
+    #[arg(long)]
+    pub markdown: Option<PathBuf>,
+}
+
+pub fn run(cmd: ReportCmd) -> Result<u8> {
+    match cmd {
+        ReportCmd::Diff(a) => diff(a),
+        ReportCmd::Render(a) => render(a),
+    }
+}
+
+/// Reads a run folder's rows and summary.
+pub fn load_run(dir: &Path) -> Result<(Vec<MismatchRow>, Summary)> {
+    let rows = report::read_mismatches(dir).map_err(|e| anyhow!("{e}"))?;
+    let path = dir.join("summary.json");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let summary: Summary = serde_json::from_str(&text).with_context(|| format!("{}", path.display()))?;
+    Ok((rows, summary))
+}
+
+/// The statement kind of a CSV statement (`a = socket tcp4` is `socket`).
+fn verb(statement: &str) -> &str {
+    let mut w = statement.split_whitespace();
+    match (w.next(), w.next(), w.next()) {
+        (Some(_), Some("="), Some(v)) => v,
+        (Some(v), _, _) => v,
+        _ => "",
+    }
+}
+
+/// What identifies a finding across runs: statement kind, expected, actual, rule.
+fn key(r: &MismatchRow) -> (String, String, String, String) {
+    (verb(&r.statement).to_string(), r.expected.clone(), r.actual.clone(), r.rule.clone())
+}
+
+/// One line of the comparison.
+#[derive(serde::Serialize)]
+struct DiffRow {
+    status: &'static str,
+    statement_kind: String,
+    expected: String,
+    actual: String,
+    rule: String,
+    old_case: String,
+    new_case: String,
+    new_statement: String,
+}
+
+fn fingerprint_fields(s: &Summary) -> BTreeMap<String, String> {
+    let f = &s.fingerprint;
+    let mut m = BTreeMap::new();
+    m.insert("os".to_string(), f.os.clone());
+    m.insert("release".to_string(), f.release.clone());
+    m.insert("build".to_string(), f.build.clone());
+    m.insert("arch".to_string(), f.arch.clone());
+    m.insert("tool_version".to_string(), f.tool_version.clone());
+    m.insert("model".to_string(), f.model.clone());
+    for (k, v) in &f.settings {
+        m.insert(format!("settings.{k}"), v.clone());
+    }
+    m
+}
+
+fn diff(a: DiffArgs) -> Result<u8> {
+    let (old_rows, old_sum) = load_run(&a.old)?;
+    let (new_rows, new_sum) = load_run(&a.new)?;
+    let mut rows: Vec<DiffRow> = Vec::new();
+    let find = |rows: &[MismatchRow], k: &(String, String, String, String)| rows.iter().find(|r| key(r) == *k).cloned();
+    for n in &new_rows {
+        let k = key(n);
+        let old = find(&old_rows, &k);
+        rows.push(DiffRow {
+            status: if old.is_some() { "still" } else { "new" },
+            statement_kind: k.0,
+            expected: k.1,
+            actual: k.2,
+            rule: k.3,
+            old_case: old.map(|o| o.case_id).unwrap_or_default(),
+            new_case: n.case_id.clone(),
+            new_statement: n.statement.clone(),
+        });
+    }
+    for o in &old_rows {
+        let k = key(o);
+        if find(&new_rows, &k).is_none() {
+            rows.push(DiffRow {
+                status: "gone",
+                statement_kind: k.0,
+                expected: k.1,
+                actual: k.2,
+                rule: k.3,
+                old_case: o.case_id.clone(),
+                new_case: String::new(),
+                new_statement: String::new(),
+            });
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "old: {} ({})\nnew: {} ({})",
+        a.old.display(),
+        old_sum.fingerprint.model,
+        a.new.display(),
+        new_sum.fingerprint.model
+    )?;
+    let (fo, fn_) = (fingerprint_fields(&old_sum), fingerprint_fields(&new_sum));
+    let mut changed = 0;
+    for k in fo.keys().chain(fn_.keys().filter(|k| !fo.contains_key(*k))) {
+        let (o, n) = (fo.get(k).map(String::as_str).unwrap_or("-"), fn_.get(k).map(String::as_str).unwrap_or("-"));
+        if o != n {
+            writeln!(out, "fingerprint {k}: {o} -> {n}")?;
+            changed += 1;
+        }
+    }
+    if changed == 0 {
+        writeln!(out, "fingerprint: unchanged")?;
+    }
+    writeln!(out, "{:<6} {:<8} {:<16} {:<14} {:<36} old case / new case", "", "kind", "model", "real", "rule")?;
+    for r in &rows {
+        writeln!(
+            out,
+            "{:<6} {:<8} {:<16} {:<14} {:<36} {} / {}",
+            r.status,
+            r.statement_kind,
+            r.expected,
+            r.actual,
+            r.rule,
+            if r.old_case.is_empty() { "-" } else { &r.old_case },
+            if r.new_case.is_empty() { "-" } else { &r.new_case }
+        )?;
+    }
+    let count = |s: &str| rows.iter().filter(|r| r.status == s).count();
+    let (oc, nc) = (&old_sum.counts, &new_sum.counts);
+    writeln!(
+        out,
+        "{} new, {} gone, {} still; cases {} -> {}, skipped {} -> {}, flaky {} -> {}",
+        count("new"),
+        count("gone"),
+        count("still"),
+        oc.cases,
+        nc.cases,
+        oc.skipped,
+        nc.skipped,
+        oc.flaky,
+        nc.flaky
+    )?;
+    for (why, n) in &new_sum.skipped_reasons {
+        writeln!(out, "new run skipped {n}: {why}")?;
+    }
+    out.flush()?;
+    if let Some(p) = &a.csv {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        for r in &rows {
+            w.serialize(r)?;
+        }
+        write_atomic(p, &w.into_inner().map_err(|e| anyhow!("{e}"))?)?;
+    }
+    Ok(if count("new") > 0 { 1 } else { 0 })
+}
+
+fn render(a: RenderArgs) -> Result<u8> {
+    let (rows, summary) = load_run(&a.run)?;
+    if let Some(p) = &a.junit {
+        write_atomic(p, crate::render::junit_fuzz(&rows, &summary).as_bytes())?;
+    }
+    let md = crate::render::markdown_fuzz(&rows, &summary);
+    match &a.markdown {
+        Some(p) => write_atomic(p, md.as_bytes())?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(md.as_bytes())?;
+            out.flush()?;
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,234 @@
+//! The corpus: hand-written and found cases under `corpus/<platform>/<topic>/`,
+//! each statement annotated with the outcomes last seen per platform and
+//! version (`#= linux@6.18:EADDRINUSE`).
+//!
+//! `corpus check` replays every case on this host and lists each statement
+//! whose real outcome differs from the one recorded for this platform (the
+//! OS changed), whose model prediction no longer covers the recorded outcome
+//! (the model changed), or that has no record yet. `corpus record` writes
+//! the real outcomes into the files. Both work on [`CorpusRow`]s, which are
+//! also the CSV that the CI renderings are made from.
+
+use crate::case::{self, Case, Expect, Program, Step, Trailer};
+use crate::outcome::OutcomeSet;
+use crate::platform::{ModelSpec, Platform, Version};
+use crate::run::{CaseRun, Verdict};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// One row of `corpus check`'s CSV: a changed statement, or a case with no
+/// change (`ok`), or a case that could not run (`skipped`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CorpusRow {
+    pub case: String,
+    pub line: usize,
+    pub step: usize,
+    pub statement: String,
+    pub platform: String,
+    /// The version whose record was compared (the host's, else the newest
+    /// older one of the same platform).
+    pub recorded_version: String,
+    pub recorded: String,
+    pub real: String,
+    pub predicted: String,
+    pub rule: String,
+    /// `ok`, `skipped`, `real-changed`, `model-changed`, `unrecorded`.
+    pub status: String,
+    pub detail: String,
+}
+
+impl CorpusRow {
+    /// Whether this row is a change (exit 1 for `corpus check`).
+    pub fn is_change(&self) -> bool {
+        !matches!(self.status.as_str(), "ok" | "skipped")
+    }
+}
+
+/// The record of `spec`'s platform that a check compares with: the entry of
+/// the same version, else the newest older (or unversioned) one.
+pub fn record_for<'a>(expects: &'a [Expect], spec: &ModelSpec) -> Option<&'a Expect> {
+    let same: Vec<&Expect> = expects.iter().filter(|e| e.model.platform == spec.platform).collect();
+    if let Some(e) = same.iter().find(|e| e.model.version == spec.version) {
+        return Some(e);
+    }
+    let newer_than = |e: &&&Expect, v: &Version| e.model.version.as_ref().is_none_or(|ev| ev <= v);
+    let mut older: Vec<&&Expect> = match &spec.version {
+        Some(v) => same.iter().filter(|e| newer_than(e, v)).collect(),
+        None => same.iter().collect(),
+    };
+    older.sort_by(|a, b| a.model.version.cmp(&b.model.version));
+    older.last().map(|e| **e)
+}
+
+/// Line numbers of the statements of a case file, in order.
+pub fn statement_lines(text: &str) -> Vec<usize> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.split('#').next().unwrap_or("").trim().is_empty())
+        .map(|(i, _)| i + 1)
+        .collect()
+}
+
+/// Compares one case's run with its records.
+pub fn check_case(path: &Path, case: &Case, run: &CaseRun, spec: &ModelSpec) -> Vec<CorpusRow> {
+    let name = path.display().to_string();
+    let lines = std::fs::read_to_string(path).map(|t| statement_lines(&t)).unwrap_or_default();
+    let base = CorpusRow { case: name.clone(), platform: spec.to_string(), ..CorpusRow::default() };
+    if let Verdict::Skipped(why) = &run.verdict {
+        return vec![CorpusRow { status: "skipped".into(), detail: why.clone(), ..base }];
+    }
+    let mut rows = Vec::new();
+    for rec in &run.steps {
+        let step = &case.steps[rec.index];
+        let mut row = CorpusRow {
+            line: lines.get(rec.index).copied().unwrap_or(0),
+            step: rec.index + 1,
+            statement: step.stmt.to_string(),
+            real: rec.actual.to_string(),
+            predicted: rec.expected.to_string(),
+            rule: rec.rule.to_string(),
+            ..base.clone()
+        };
+        match record_for(step.expects(), spec) {
+            None => {
+                row.status = "unrecorded".into();
+                row.detail = format!("no {} outcome recorded", spec.platform);
+            }
+            Some(e) => {
+                let recorded = OutcomeSet::new(e.outcomes.iter().cloned());
+                row.recorded = recorded.to_string();
+                row.recorded_version = e.model.version.as_ref().map(|v| v.to_string()).unwrap_or_default();
+                if !recorded.contains(&rec.actual) {
+                    row.status = "real-changed".into();
+                    row.detail = format!("recorded {}, real {}", recorded, rec.actual);
+                } else if !recorded.members().iter().all(|o| rec.expected.contains(o)) {
+                    row.status = "model-changed".into();
+                    row.detail = format!("model predicts {}, recorded {}", rec.expected, recorded);
+                } else {
+                    continue;
+                }
+            }
+        }
+        rows.push(row);
+    }
+    if rows.is_empty() {
+        rows.push(CorpusRow { status: "ok".into(), detail: format!("{} statements", run.steps.len()), ..base });
+    }
+    rows
+}
+
+/// Writes the real outcomes of `run` into `case` as this platform's record
+/// (other platforms' and versions' records are kept). Returns whether
+/// anything changed.
+pub fn record_case(case: &mut Case, run: &CaseRun, spec: &ModelSpec) -> bool {
+    let mut changed = false;
+    for rec in &run.steps {
+        let step: &mut Step = &mut case.steps[rec.index];
+        let entry = Expect { model: spec.clone(), outcomes: vec![rec.actual.clone()] };
+        let mut entries: Vec<Expect> = match &step.trailer {
+            Some(Trailer::Expect(e)) => e.clone(),
+            Some(Trailer::Note(n)) => {
+                // A plain note moves above the statement to make room.
+                step.above.push(n.clone());
+                Vec::new()
+            }
+            None => Vec::new(),
+        };
+        match entries.iter_mut().find(|e| e.model == *spec) {
+            Some(e) if e.outcomes == entry.outcomes => continue,
+            Some(e) => *e = entry,
+            None => entries.push(entry),
+        }
+        entries.sort_by(|a, b| (a.model.platform, &a.model.version).cmp(&(b.model.platform, &b.model.version)));
+        step.trailer = Some(Trailer::Expect(entries));
+        changed = true;
+    }
+    changed
+}
+
+/// The platform folder of the corpus for a platform (`corpus/linux`).
+pub fn platform_dir(root: &Path, platform: Platform) -> std::path::PathBuf {
+    root.join(platform.name())
+}
+
+/// A finding saved into the corpus: a header, the case, and its real outcomes.
+pub fn finding_case(case: &Case, run: &CaseRun, spec: &ModelSpec, header: &str) -> Case {
+    let mut c = case.clone();
+    record_case(&mut c, run, spec);
+    if let Some(first) = c.steps.first_mut() {
+        let mut above: Vec<String> = header.lines().map(|l| format!(" {l}")).collect();
+        above.append(&mut first.above);
+        first.above = above;
+    }
+    c
+}
+
+/// Parses, compiles and keeps the text of a corpus file.
+pub fn load(path: &Path) -> Result<(Case, Program), String> {
+    let case = case::parse_file(path).map_err(|e| e.to_string())?;
+    let prog = case::compile(&case).map_err(|e| format!("{}: {}", path.display(), e.what))?;
+    Ok((case, prog))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::parse;
+    use crate::outcome::Outcome;
+    use crate::run::StepRecord;
+
+    fn spec(s: &str) -> ModelSpec {
+        ModelSpec::parse(s).unwrap()
+    }
+
+    #[test]
+    fn the_record_of_the_same_version_wins_then_the_newest_older() {
+        let c = parse("t", "a = socket tcp4  #= linux@6.1:EPERM linux@6.18:ok linux@7.0:EACCES windows:ok\n").unwrap();
+        let e = c.steps[0].expects();
+        assert_eq!(record_for(e, &spec("linux@6.18")).unwrap().model.to_string(), "linux@6.18");
+        assert_eq!(record_for(e, &spec("linux@6.19")).unwrap().model.to_string(), "linux@6.18");
+        assert_eq!(record_for(e, &spec("linux@6.5")).unwrap().model.to_string(), "linux@6.1");
+        assert!(record_for(e, &spec("freebsd@14")).is_none());
+    }
+
+    fn run(outcomes: &[&str]) -> CaseRun {
+        CaseRun {
+            steps: outcomes
+                .iter()
+                .enumerate()
+                .map(|(i, o)| StepRecord {
+                    index: i,
+                    expected: OutcomeSet::parse(o).unwrap(),
+                    actual: Outcome::parse(o).unwrap(),
+                    rule: "linux.any.socket",
+                })
+                .collect(),
+            verdict: Verdict::Agree,
+        }
+    }
+
+    #[test]
+    fn recording_keeps_other_platforms_and_moves_notes_up() {
+        let mut c =
+            parse("t", "a = socket tcp4   # a note\nbind a 0.0.0.0:P1  #= windows:EACCES linux@6.1:ok\n").unwrap();
+        assert!(record_case(&mut c, &run(&["ok", "EADDRINUSE"]), &spec("linux@6.18")));
+        let text = case::print(&c);
+        assert!(text.contains("# a note\na = socket tcp4"), "{text}");
+        assert!(text.contains("#= linux@6.1:ok linux@6.18:EADDRINUSE windows:EACCES"), "{text}");
+        assert!(!record_case(&mut c, &run(&["ok", "EADDRINUSE"]), &spec("linux@6.18")));
+    }
+
+    #[test]
+    fn a_check_names_what_changed() {
+        let dir = std::env::temp_dir().join(format!("sockdiff-corpus-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("c.case");
+        let text = "a = socket tcp4  #= linux@6.18:ok\nbind a 0.0.0.0:P1  #= linux@6.18:EADDRINUSE\nlisten a\n";
+        std::fs::write(&p, text).unwrap();
+        let c = parse("t", text).unwrap();
+        let rows = check_case(&p, &c, &run(&["ok", "ok", "ok"]), &spec("linux@6.18"));
+        let st: Vec<(&str, usize)> = rows.iter().map(|r| (r.status.as_str(), r.line)).collect();
+        assert_eq!(st, [("real-changed", 2), ("unrecorded", 3)]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
