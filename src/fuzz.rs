@@ -183,7 +183,7 @@ pub fn fuzz(a: FuzzArgs) -> Result<u8> {
         dir.path.display()
     );
 
-    let gcfg = GenConfig { max_len: a.max_len as usize, other: true, probe: false };
+    let gcfg = GenConfig { max_len: a.max_len as usize, other: true, probe: true };
     let corpus_dir = a.save_corpus.as_ref().map(|d| {
         if d.as_os_str().is_empty() {
             crate::corpus::platform_dir(std::path::Path::new("corpus"), model.spec().platform).join("found")

@@ -18,14 +18,16 @@ pub struct StepRecord {
     /// Index of the statement (from 0).
     pub index: usize,
     pub expected: OutcomeSet,
-    pub actual: Outcome,
+    /// What really happened: one outcome, or the receivers seen over
+    /// repeated probes.
+    pub actual: OutcomeSet,
     pub rule: &'static str,
 }
 
 impl StepRecord {
-    /// Whether the real outcome is one the model allows.
+    /// Whether every real outcome is one the model allows.
     pub fn agrees(&self) -> bool {
-        self.expected.contains(&self.actual)
+        self.actual.members().iter().all(|a| self.expected.contains(a))
     }
 }
 
@@ -59,6 +61,9 @@ impl CaseRun {
         }
     }
 }
+
+/// How often a probe runs when the model allows several receivers.
+pub const PROBE_REPEATS: usize = 8;
 
 /// What the host can do, for skipping cases it cannot run.
 #[derive(Clone, Debug)]
@@ -147,13 +152,22 @@ fn run_inner(
             Some(PortArg::Val(PortVal::Eph(p))) => p,
             _ => 0,
         };
-        let real = exec.step(op, concrete);
-        let ctx = StepCtx { names: &prog.names, port, observed: real.local_port };
-        let (expected, rule, branches) = belief.predict(model, op, &ctx);
-        let rec = StepRecord { index, expected, actual: real.outcome, rule };
+        let (rec, branches) = if let Op::Probe { .. } = op {
+            // Where the model allows several receivers, probe again to show them.
+            let ctx = StepCtx { names: &prog.names, port, observed: None };
+            let (expected, rule, branches) = belief.predict(model, op, &ctx);
+            let tries = if expected.members().len() > 1 { PROBE_REPEATS } else { 1 };
+            let seen: Vec<Outcome> = (0..tries).map(|_| exec.step(op, concrete).outcome).collect();
+            (StepRecord { index, expected, actual: OutcomeSet::new(seen), rule }, branches)
+        } else {
+            let real = exec.step(op, concrete);
+            let ctx = StepCtx { names: &prog.names, port, observed: real.local_port };
+            let (expected, rule, branches) = belief.predict(model, op, &ctx);
+            (StepRecord { index, expected, actual: OutcomeSet::one(real.outcome), rule }, branches)
+        };
         let agrees = rec.agrees();
         if agrees {
-            belief.advance(branches, Some(&rec.actual));
+            belief.advance_set(branches, &rec.actual);
         } else if keep_going {
             belief.advance(branches, None);
         }

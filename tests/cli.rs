@@ -114,3 +114,81 @@ fn a_closed_reader_ends_output_quietly() {
     assert_eq!(status.code(), Some(0), "{err}");
     assert_eq!(err, "");
 }
+
+/// Writes a run folder with the given findings (statement, expected, actual, rule).
+fn planted_run(
+    parent: &std::path::Path,
+    id: &str,
+    model: &str,
+    findings: &[(&str, &str, &str, &str)],
+) -> std::path::PathBuf {
+    use sockdiff::report::{MismatchRow, RunDir, Summary};
+    let mut dir = RunDir::create(parent, id).unwrap();
+    for (i, (stmt, exp, act, rule)) in findings.iter().enumerate() {
+        let case_text = format!("a = socket tcp4\n{stmt}\n");
+        let case = sockdiff::case::parse("planted", &case_text).unwrap();
+        let row = MismatchRow {
+            run_id: id.into(),
+            found_at: "2026-11-25T00:00:00Z".into(),
+            host_os: "Linux".into(),
+            os_release: "6.18".into(),
+            model: model.into(),
+            seed: i.to_string(),
+            case_id: format!("case-{i:06}"),
+            step: 2,
+            statement: stmt.to_string(),
+            expected: exp.to_string(),
+            actual: act.to_string(),
+            rule: rule.to_string(),
+            reproduced: "3/3".into(),
+            original_len: 2,
+            minimized_len: 2,
+            case: sockdiff::case::one_line(&case),
+        };
+        dir.add_mismatch(&row, &case, "planted").unwrap();
+    }
+    let mut s = Summary { run_id: id.into(), status: "duration".into(), ..Summary::default() };
+    s.fingerprint.model = model.into();
+    s.fingerprint.release = if id == "old" { "6.18.1".into() } else { "6.18.2".into() };
+    s.counts.mismatches = findings.len() as u64;
+    s.counts.skipped = 3;
+    dir.write_summary(&s).unwrap();
+    dir.path
+}
+
+#[test]
+fn report_diff_lists_new_gone_and_still() {
+    let d = tmp("report-diff");
+    let a = ("bind a 0.0.0.0:P1", "EADDRINUSE", "ok", "linux.tcp.bind-conflict");
+    let b = ("listen a", "ok", "EADDRINUSE", "linux.tcp.listen-conflict");
+    let c = ("bind a 127.0.0.1:P2", "ok", "EACCES", "linux.tcp.reuseaddr-pair");
+    let old = planted_run(&d, "old", "linux@6.18", &[a, b]);
+    let new = planted_run(&d, "new", "linux@6.18", &[b, c]);
+    let csv_path = d.join("diff.csv");
+    let o = run(&["report", "diff", old.to_str().unwrap(), new.to_str().unwrap(), "--csv", csv_path.to_str().unwrap()]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("fingerprint release: 6.18.1 -> 6.18.2"), "{out}");
+    assert!(out.contains("1 new, 1 gone, 1 still; cases 0 -> 0, skipped 3 -> 3"), "{out}");
+    let mut r = csv::Reader::from_path(&csv_path).unwrap();
+    let mut got: Vec<(String, String)> =
+        r.records().map(|x| x.unwrap()).map(|x| (x[0].to_string(), x[4].to_string())).collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("gone".to_string(), a.3.to_string()),
+            ("new".to_string(), c.3.to_string()),
+            ("still".to_string(), b.3.to_string())
+        ]
+    );
+    // The same run on both sides: nothing new, exit 0.
+    let o = run(&["report", "diff", new.to_str().unwrap(), new.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = run(&["report", "render", new.to_str().unwrap(), "--junit", d.join("j.xml").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("| mismatches | 2 distinct"), "{}", stdout(&o));
+    let junit = std::fs::read_to_string(d.join("j.xml")).unwrap();
+    assert_eq!(junit.matches("<failure ").count(), 2);
+    std::fs::remove_dir_all(&d).unwrap();
+}

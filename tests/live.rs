@@ -5,16 +5,66 @@
 use crate::util::*;
 use std::time::Instant;
 
+/// The host's corpus: every statement's real outcome is the one recorded,
+/// and the model agrees with it.
 #[test]
 fn the_linux_corpus_agrees_with_this_kernel() {
     if !live_allowed("corpus") {
         return;
     }
-    let o = run(&["replay", "corpus/linux"]);
+    let o = run(&["corpus", "check", "corpus/linux"]);
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}\n{}", stderr(&o));
     let last = out.lines().last().unwrap();
-    assert!(last.contains(" 0 mismatch"), "{last}");
+    assert!(last.contains(": 0 changed statement(s) in 0 case(s), 0 skipped"), "{last}");
+    let o = run(&["replay", "corpus/linux"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+}
+
+/// An edited record is reported (table and CSV) and makes the check exit 1.
+#[test]
+fn corpus_check_reports_an_edited_outcome() {
+    if !live_allowed("corpus-edit") {
+        return;
+    }
+    let d = tmp("corpus-edit");
+    let text = std::fs::read_to_string(root().join("corpus/linux/listen/listen-rechecks.case")).unwrap();
+    let edited = text.replacen("linux@6.18:EADDRINUSE", "linux@6.18:ok", 1);
+    assert_ne!(text, edited);
+    write(&d, "edited.case", &edited);
+    let csv_path = d.join("check.csv");
+    let o = run(&["corpus", "check", d.to_str().unwrap(), "--csv", csv_path.to_str().unwrap()]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("edited.case:13") && out.contains("real-changed"), "{out}");
+    let mut r = csv::Reader::from_path(&csv_path).unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!((&rows[0][6], &rows[0][7], &rows[0][10]), ("ok", "EADDRINUSE", "real-changed"));
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// The same seed and model version generate the same case files.
+#[test]
+fn the_same_seed_generates_the_same_case_files() {
+    let d = tmp("generate");
+    let (a, b) = (d.join("a"), d.join("b"));
+    for out in [&a, &b] {
+        let o = run(&["generate", "--seed", "42", "--cases", "200", "--out", out.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let mut names: Vec<_> = std::fs::read_dir(&a).unwrap().map(|e| e.unwrap().file_name()).collect();
+    names.sort();
+    assert_eq!(names.len(), 200);
+    for n in &names {
+        assert_eq!(std::fs::read(a.join(n)).unwrap(), std::fs::read(b.join(n)).unwrap(), "{n:?}");
+    }
+    // One case again from its own seed (the CSV's seed column).
+    let first = std::fs::read_to_string(a.join("case-000000.case")).unwrap();
+    let seed = first.lines().next().unwrap().rsplit(' ').next().unwrap().to_string();
+    let o = run(&["generate", "--case-seed", &seed]);
+    assert_eq!(stdout(&o).trim_end(), first.trim_end());
+    std::fs::remove_dir_all(&d).unwrap();
 }
 
 #[test]

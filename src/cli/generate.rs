@@ -38,7 +38,7 @@ pub fn run(a: GenerateArgs) -> Result<u8> {
     let specs = platforms(&a.platform)?;
     let [spec] = specs.as_slice() else { bail!("give --platform host or one platform") };
     let model = model_for(spec, &HostSettings::default())?;
-    let cfg = GenConfig { max_len: a.max_len as usize, ..GenConfig::default() };
+    let cfg = GenConfig { max_len: a.max_len as usize, other: true, probe: true };
     let seeds: Vec<(u64, u64)> = match (a.seed, a.case_seed) {
         (Some(s), None) => (0..a.cases).map(|i| (i, generate::case_seed(s, i))).collect(),
         (None, Some(s)) => vec![(0, s)],

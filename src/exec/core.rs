@@ -6,6 +6,7 @@ use super::{ExecError, Executor, StepResult};
 use crate::case::{Addr, Kind, Op, Program, Proto, Slot, SockOpt};
 use crate::outcome::{Errno, Outcome};
 use socket2::{Domain, SockAddr, Socket, Type};
+use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -49,18 +50,35 @@ struct Held {
     kind: Kind,
     connected: bool,
     linger0: bool,
+    listening: bool,
+    /// Connections a probe took off this listener's queue while looking
+    /// for its own, oldest first: `accept` hands them out before asking the
+    /// kernel, and closing the listener resets them as the kernel resets
+    /// its queue.
+    taken: VecDeque<(Socket, bool)>,
 }
+
+impl Held {
+    fn new(sock: Socket, kind: Kind, connected: bool, linger0: bool) -> Held {
+        Held { sock, kind, connected, linger0, listening: false, taken: VecDeque::new() }
+    }
+}
+
+/// How long a udp probe waits for its datagram at most (loopback delivers
+/// at once; an ICMP error tells "nobody" earlier).
+pub const PROBE_WAIT: Duration = Duration::from_millis(50);
 
 /// The executor: a [`HostOps`] plus the sockets of the current case.
 pub struct SocketExec<H: HostOps> {
     host: H,
     socks: Vec<Option<Held>>,
+    names: Vec<crate::case::Name>,
     syms: [u16; 10],
 }
 
 impl<H: HostOps> SocketExec<H> {
     pub fn new(host: H) -> SocketExec<H> {
-        SocketExec { host, socks: Vec::new(), syms: [0; 10] }
+        SocketExec { host, socks: Vec::new(), names: Vec::new(), syms: [0; 10] }
     }
 
     fn held(&self, slot: Slot) -> Option<&Held> {
@@ -116,11 +134,104 @@ pub fn connect_with_sndtimeo(
     }
 }
 
+/// Closes the connections a probe took off a listener's queue the way the
+/// kernel closes a queue when its listener goes: with a RST.
+fn reset_taken(h: &mut Held) {
+    for (s, _) in h.taken.drain(..) {
+        let _ = s.set_linger(Some(Duration::ZERO));
+    }
+}
+
+/// The same endpoint, whether written as IPv4 or v4-mapped IPv6.
+fn same_endpoint(a: &SockAddr, b: &SockAddr) -> bool {
+    match (a.as_socket(), b.as_socket()) {
+        (Some(a), Some(b)) => a.port() == b.port() && a.ip().to_canonical() == b.ip().to_canonical(),
+        _ => false,
+    }
+}
+
+impl<H: HostOps> SocketExec<H> {
+    fn name_of(&self, slot: usize) -> Outcome {
+        self.names.get(slot).map(|n| Outcome::To(n.clone())).unwrap_or(Outcome::ToNone)
+    }
+
+    /// A fresh socket of `kind` sends one datagram or opens one connection
+    /// to `addr:port`; the outcome names the case socket that got it.
+    fn probe(&mut self, kind: Kind, addr: Addr, port: u16) -> Outcome {
+        let prober = match self.host.socket(kind, false) {
+            Ok(s) => s,
+            Err(e) => return self.host.outcome_of(&e),
+        };
+        let to = sockaddr(addr, port);
+        match kind.proto {
+            Proto::Tcp => {
+                if let Err(o) = self.host.connect(&prober, &to) {
+                    return o;
+                }
+                let Ok(me) = prober.local_addr() else { return Outcome::ToNone };
+                let mut found: Option<(usize, Socket)> = None;
+                for (slot, h) in self.socks.iter_mut().enumerate() {
+                    let Some(h) = h.as_mut().filter(|h| h.listening && h.kind.proto == Proto::Tcp) else { continue };
+                    // Take everything queued, keeping the case's own
+                    // connections in order for its later accepts.
+                    while let Ok((s, peer)) = h.sock.accept() {
+                        if found.is_none() && same_endpoint(&peer, &me) {
+                            found = Some((slot, s));
+                        } else {
+                            h.taken.push_back((s, h.linger0));
+                        }
+                    }
+                }
+                // The prober closes first: TIME_WAIT falls on its own port.
+                drop(prober);
+                self.host.note_leftover();
+                match found {
+                    Some((slot, conn)) => {
+                        drop(conn);
+                        self.name_of(slot)
+                    }
+                    None => Outcome::ToNone,
+                }
+            }
+            Proto::Udp => {
+                if let Err(e) = prober.connect(&to).and_then(|_| prober.send(b"sockdiff probe")) {
+                    return self.host.outcome_of(&e);
+                }
+                let t0 = std::time::Instant::now();
+                let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 64];
+                loop {
+                    let mut got = Vec::new();
+                    for (slot, h) in self.socks.iter().enumerate() {
+                        let Some(h) = h.as_ref().filter(|h| h.kind.proto == Proto::Udp) else { continue };
+                        while h.sock.recv(&mut buf).is_ok() {
+                            got.push(slot);
+                        }
+                    }
+                    match got.as_slice() {
+                        [one] => return self.name_of(*one),
+                        [] => {}
+                        _ => return Outcome::ToNone,
+                    }
+                    // Port unreachable came back: nobody has it.
+                    if let Ok(Some(_)) = prober.take_error() {
+                        return Outcome::ToNone;
+                    }
+                    if t0.elapsed() > PROBE_WAIT {
+                        return Outcome::ToNone;
+                    }
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+            }
+        }
+    }
+}
+
 impl<H: HostOps> Executor for SocketExec<H> {
     fn begin(&mut self, prog: &Program) -> Result<(), ExecError> {
         self.end();
         self.socks.clear();
         self.socks.resize_with(prog.slots(), || None);
+        self.names = prog.names.clone();
         let mut used = [false; 10];
         let mut refs = false;
         for op in &prog.ops {
@@ -148,7 +259,7 @@ impl<H: HostOps> Executor for SocketExec<H> {
             Op::Socket { slot, kind, other } => match self.host.socket(kind, other) {
                 Ok(sock) => {
                     let r = sock.set_nonblocking(true);
-                    self.socks[slot as usize] = Some(Held { sock, kind, connected: false, linger0: false });
+                    self.socks[slot as usize] = Some(Held::new(sock, kind, false, false));
                     plain(self.result(r))
                 }
                 Err(e) => plain(self.host.outcome_of(&e)),
@@ -176,6 +287,11 @@ impl<H: HostOps> Executor for SocketExec<H> {
                 let Some(h) = self.held(slot) else { return ebadf };
                 let r = h.sock.listen(BACKLOG);
                 let local = if r.is_ok() { local_port(&h.sock) } else { None };
+                if r.is_ok() {
+                    if let Some(h) = self.socks[slot as usize].as_mut() {
+                        h.listening = true;
+                    }
+                }
                 StepResult { outcome: self.result(r), local_port: local }
             }
             Op::Connect { slot, addr, .. } => {
@@ -192,31 +308,38 @@ impl<H: HostOps> Executor for SocketExec<H> {
                 StepResult { outcome: r.err().unwrap_or(Outcome::Ok), local_port: local }
             }
             Op::Accept { slot, listener } => {
-                let Some(l) = self.held(listener) else { return ebadf };
-                let (kind, linger0) = (l.kind, l.linger0);
+                let Some(l) = self.socks.get_mut(listener as usize).and_then(|h| h.as_mut()) else { return ebadf };
+                let kind = l.kind;
+                if let Some((sock, linger0)) = l.taken.pop_front() {
+                    self.socks[slot as usize] = Some(Held::new(sock, kind, true, linger0));
+                    return plain(Outcome::Ok);
+                }
+                let linger0 = l.linger0;
                 match l.sock.accept() {
                     Ok((sock, _)) => {
                         let r = sock.set_nonblocking(true);
-                        self.socks[slot as usize] = Some(Held { sock, kind, connected: true, linger0 });
+                        self.socks[slot as usize] = Some(Held::new(sock, kind, true, linger0));
                         plain(self.result(r))
                     }
                     Err(e) => plain(self.host.outcome_of(&e)),
                 }
             }
             Op::Close { slot } => {
-                let Some(h) = self.socks.get_mut(slot as usize).and_then(|h| h.take()) else { return ebadf };
+                let Some(mut h) = self.socks.get_mut(slot as usize).and_then(|h| h.take()) else { return ebadf };
                 if h.connected && !h.linger0 {
                     self.host.note_leftover();
                 }
+                reset_taken(&mut h);
                 drop(h);
                 plain(Outcome::Ok)
             }
-            Op::Probe { .. } => plain(Outcome::Err(Errno::EOPNOTSUPP)),
+            Op::Probe { kind, addr, .. } => plain(self.probe(kind, addr, port)),
         }
     }
 
     fn end(&mut self) {
-        for h in self.socks.iter_mut().filter_map(|h| h.take()) {
+        for mut h in self.socks.iter_mut().filter_map(|h| h.take()) {
+            reset_taken(&mut h);
             if h.kind.proto == Proto::Tcp {
                 let _ = h.sock.set_linger(Some(Duration::ZERO));
             }
@@ -224,6 +347,6 @@ impl<H: HostOps> Executor for SocketExec<H> {
     }
 
     fn supports_probe(&self) -> bool {
-        false
+        true
     }
 }

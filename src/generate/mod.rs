@@ -52,7 +52,7 @@ pub struct GenConfig {
 
 impl Default for GenConfig {
     fn default() -> GenConfig {
-        GenConfig { max_len: 30, other: true, probe: false }
+        GenConfig { max_len: 30, other: true, probe: true }
     }
 }
 

@@ -727,7 +727,18 @@ impl Linux {
             if listeners.is_empty() {
                 return fail(LINUX_DELIVER_NONE, ECONNREFUSED, st);
             }
-            let branches = listeners.into_iter().map(|l| Branch { outcome: name(l), state: st.clone() }).collect();
+            let branches = listeners
+                .into_iter()
+                .map(|l| {
+                    let mut b = st.clone();
+                    if st.sock(l).mapped_ops && dst.as_v4().is_none() {
+                        // The tool accepts and closes the probe's connection;
+                        // a mute child's FIN is lost: it stays in LAST_ACK.
+                        mute_orphan(&mut b, l, dst);
+                    }
+                    Branch { outcome: name(l), state: b }
+                })
+                .collect();
             return Prediction { rule, branches };
         }
         let (receivers, rule) = udp_receivers(st, dst, port);
@@ -811,6 +822,22 @@ fn add_child(st: &mut State, listener: SockId, client: SockId, dst: Addr) {
     };
     let cid = st.add(child);
     st.sock_mut(client).link = Some(cid);
+}
+
+/// What a probe leaves behind on a listener with IPv4 operations: its
+/// accepted-and-closed IPv6 connection, still holding the listener's port.
+fn mute_orphan(st: &mut State, listener: SockId, dst: Addr) {
+    let l = st.sock(listener).clone();
+    let seq = st.tick();
+    let mut c = Sock::new(l.kind, l.other, l.opts.v6only);
+    c.opts = l.opts;
+    c.local = Some(Endpoint { addr: dst, port: l.local.expect("listener is bound").port });
+    c.tcp = Tcp::CloseWait;
+    c.life = Life::Orphan { tw: false };
+    c.mapped_ops = true;
+    c.mute = true;
+    c.seq = seq;
+    st.add(c);
 }
 
 /// Joins a listening TCP socket to a reuseport group: an existing listener
@@ -918,7 +945,13 @@ fn tcp_listeners(st: &State, dst: Addr, port: PortVal) -> (Vec<SockId>, &'static
                 if let Some(g) = s.group {
                     let members: Vec<SockId> =
                         listeners.iter().copied().filter(|&m| st.sock(m).group == Some(g)).collect();
-                    return (members, LINUX_TCP_DELIVER_REUSEPORT);
+                    // A group of one is just that listener.
+                    let rule = match (members.len(), exact) {
+                        (2.., _) => LINUX_TCP_DELIVER_REUSEPORT,
+                        (_, true) => LINUX_TCP_DELIVER_SPECIFIC,
+                        (_, false) => LINUX_TCP_DELIVER_FAMILY,
+                    };
+                    return (members, rule);
                 }
                 best = Some((sc, i));
             }
@@ -977,7 +1010,9 @@ fn udp_receivers(st: &State, dst: Addr, port: PortVal) -> (Vec<SockId>, &'static
             if best.is_none_or(|(b, _)| sc > b) {
                 if let Some(g) = s.group {
                     let members: Vec<SockId> = socks.iter().copied().filter(|&m| st.sock(m).group == Some(g)).collect();
-                    return (members, LINUX_UDP_DELIVER_REUSEPORT);
+                    // The group answers at once, even a group of one.
+                    let rule = if members.len() > 1 { LINUX_UDP_DELIVER_REUSEPORT } else { LINUX_UDP_DELIVER };
+                    return (members, rule);
                 }
                 best = Some((sc, i));
             }

@@ -147,6 +147,13 @@ impl Belief {
         (set, rule, branches)
     }
 
+    /// Keeps the states of the branches whose outcome is one of `seen`.
+    /// Returns false if none is left.
+    pub fn advance_set(&mut self, branches: Vec<Branch>, seen: &OutcomeSet) -> bool {
+        let keep: Vec<Branch> = branches.into_iter().filter(|b| seen.contains(&b.outcome)).collect();
+        self.advance(keep, None)
+    }
+
     /// Keeps the states of the branches whose outcome is `actual` (all of
     /// them if `actual` is `None`). Returns false if none is left.
     pub fn advance(&mut self, branches: Vec<Branch>, actual: Option<&Outcome>) -> bool {
