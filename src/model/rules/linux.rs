@@ -1,27 +1,8 @@
-//! Every rule id a model can emit, with its meaning and its source, in one
-//! place. Ids follow SPEC §1: `<family>.<area>.<name>`. The numbered rules
-//! come from `shared/semantics/<os>.md` (the number there is given as `§n`);
-//! rules marked "tool" are conventions of sockdiff, not OS facts.
-
-/// One rule of a model.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Rule {
-    pub id: &'static str,
-    /// What the rule says, in one or two sentences.
-    pub meaning: &'static str,
-    /// Where it comes from: kernel function, documentation, test suite.
-    pub source: &'static str,
-}
-
-macro_rules! rules {
-    ($( $konst:ident = $id:literal, $meaning:literal, $source:literal; )*) => {
-        $( #[doc = $meaning] pub const $konst: &str = $id; )*
-        /// The table of every rule.
-        pub const RULES: &[Rule] = &[ $( Rule { id: $id, meaning: $meaning, source: $source } ),* ];
-    };
-}
+//! The rules of the `linux` model: ids, meanings and sources
+//! (numbers `§n` refer to shared/semantics/linux.md).
 
 rules! {
+    LINUX_RULES;
     // ---- Linux: statements every case uses -------------------------------
     LINUX_SOCKET = "linux.any.socket",
         "socket() for tcp4, tcp6, udp4 and udp6 succeeds; a new IPv6 socket takes v6only from net.ipv6.bindv6only (0 by default).",
@@ -170,54 +151,4 @@ rules! {
     LINUX_DELIVER_NONE = "linux.any.deliver-none",
         "No socket matches: a UDP datagram reaches nobody (->none); a TCP connection is refused (ECONNREFUSED). §39.",
         "net/ipv4/udp.c __udp4_lib_rcv (ICMP port unreachable); net/ipv4/tcp_ipv4.c tcp_v4_rcv (no socket -> RST). Verified live.";
-}
-
-/// A version range: `since` inclusive, `until` exclusive; `None` is open.
-pub type Range = (Option<&'static [u32]>, Option<&'static [u32]>);
-
-/// Version ranges of the rules that do not hold in every version the model
-/// covers: `(id, range)`.
-pub const VERSION_RANGES: &[(&str, Range)] = &[(LINUX_TCP_FASTREUSE_STALE, (None, Some(&[6, 8])))];
-
-/// Whether rule `id` can decide anything for `version` (`None`: the newest).
-pub fn applies(id: &str, version: Option<&crate::platform::Version>) -> bool {
-    match VERSION_RANGES.iter().find(|(r, _)| *r == id) {
-        None => true,
-        Some((_, (since, until))) => {
-            let newest = crate::platform::Version(vec![u32::MAX]);
-            let v = version.unwrap_or(&newest);
-            since.is_none_or(|s| v.at_least(s)) && until.is_none_or(|u| !v.at_least(u))
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn version_ranges_name_real_rules() {
-        for (id, _) in VERSION_RANGES {
-            assert!(RULES.iter().any(|r| r.id == *id), "{id}");
-        }
-        let v = |s| crate::platform::Version::parse(s);
-        assert!(applies(LINUX_TCP_FASTREUSE_STALE, v("6.7").as_ref()));
-        assert!(!applies(LINUX_TCP_FASTREUSE_STALE, v("6.18").as_ref()));
-        assert!(!applies(LINUX_TCP_FASTREUSE_STALE, None));
-        assert!(applies(LINUX_TCP_BIND_CONFLICT, None));
-    }
-
-    #[test]
-    fn ids_are_well_formed_and_unique() {
-        let mut seen = std::collections::HashSet::new();
-        for r in RULES {
-            assert!(seen.insert(r.id), "duplicate rule id {}", r.id);
-            let parts: Vec<&str> = r.id.split('.').collect();
-            assert_eq!(parts.len(), 3, "{}", r.id);
-            assert!(["linux", "freebsd", "macos", "windows", "wine", "bsd"].contains(&parts[0]), "{}", r.id);
-            assert!(parts[1].chars().all(|c| c.is_ascii_lowercase()), "{}", r.id);
-            assert!(parts[2].chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{}", r.id);
-            assert!(!r.meaning.is_empty() && !r.source.is_empty(), "{}", r.id);
-        }
-    }
 }

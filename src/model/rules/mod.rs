@@ -1,0 +1,85 @@
+//! Every rule id a model can emit, with its meaning and its source, in one
+//! place: this module and one table file per family (`linux.rs`, …). Ids
+//! follow SPEC §1: `<family>.<area>.<name>`. The numbered rules come from
+//! `shared/semantics/<os>.md` (the number there is given as `§n`); rules
+//! marked "tool" are conventions of sockdiff, not OS facts.
+
+/// One rule of a model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rule {
+    pub id: &'static str,
+    /// What the rule says, in one or two sentences.
+    pub meaning: &'static str,
+    /// Where it comes from: kernel function, documentation, test suite.
+    pub source: &'static str,
+}
+
+/// Defines a table of rules: one documented constant per rule id, and the
+/// table itself under the given name.
+macro_rules! rules {
+    ($table:ident; $( $konst:ident = $id:literal, $meaning:literal, $source:literal; )*) => {
+        $( #[doc = $meaning] pub const $konst: &str = $id; )*
+        /// The rules of this table.
+        pub const $table: &[super::Rule] = &[ $( super::Rule { id: $id, meaning: $meaning, source: $source } ),* ];
+    };
+}
+
+mod linux;
+pub use linux::*;
+
+/// Every rule table; [`RULES`] is all of them in one list.
+pub const TABLES: &[&[Rule]] = &[LINUX_RULES];
+
+/// Every rule of every model.
+pub static RULES: std::sync::LazyLock<Vec<Rule>> =
+    std::sync::LazyLock::new(|| TABLES.iter().flat_map(|t| t.iter().copied()).collect());
+
+/// A version range: `since` inclusive, `until` exclusive; `None` is open.
+pub type Range = (Option<&'static [u32]>, Option<&'static [u32]>);
+
+/// Version ranges of the rules that do not hold in every version the model
+/// covers: `(id, range)`.
+pub const VERSION_RANGES: &[(&str, Range)] = &[(LINUX_TCP_FASTREUSE_STALE, (None, Some(&[6, 8])))];
+
+/// Whether rule `id` can decide anything for `version` (`None`: the newest).
+pub fn applies(id: &str, version: Option<&crate::platform::Version>) -> bool {
+    match VERSION_RANGES.iter().find(|(r, _)| *r == id) {
+        None => true,
+        Some((_, (since, until))) => {
+            let newest = crate::platform::Version(vec![u32::MAX]);
+            let v = version.unwrap_or(&newest);
+            since.is_none_or(|s| v.at_least(s)) && until.is_none_or(|u| !v.at_least(u))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_ranges_name_real_rules() {
+        for (id, _) in VERSION_RANGES {
+            assert!(RULES.iter().any(|r| r.id == *id), "{id}");
+        }
+        let v = |s| crate::platform::Version::parse(s);
+        assert!(applies(LINUX_TCP_FASTREUSE_STALE, v("6.7").as_ref()));
+        assert!(!applies(LINUX_TCP_FASTREUSE_STALE, v("6.18").as_ref()));
+        assert!(!applies(LINUX_TCP_FASTREUSE_STALE, None));
+        assert!(applies(LINUX_TCP_BIND_CONFLICT, None));
+    }
+
+    #[test]
+    fn ids_are_well_formed_and_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for r in RULES.iter() {
+            assert!(seen.insert(r.id), "duplicate rule id {}", r.id);
+            let parts: Vec<&str> = r.id.split('.').collect();
+            assert_eq!(parts.len(), 3, "{}", r.id);
+            assert!(["linux", "freebsd", "macos", "windows", "wine", "bsd"].contains(&parts[0]), "{}", r.id);
+            assert!(parts[1].chars().all(|c| c.is_ascii_lowercase()), "{}", r.id);
+            assert!(parts[2].chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{}", r.id);
+            assert!(!r.meaning.is_empty() && !r.source.is_empty(), "{}", r.id);
+        }
+    }
+}
