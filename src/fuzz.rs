@@ -117,6 +117,7 @@ struct Finding {
 enum Msg {
     Delta(Delta),
     Finding(Box<Finding>),
+    Record(Box<CaseRecord>),
     Fatal(String),
 }
 
@@ -129,13 +130,103 @@ enum Claim {
     Flaky(u32),
 }
 
+/// Where a campaign's cases come from.
+pub trait CaseSource: Sync {
+    /// Case number `index` and its seed, or `None` when there are no more.
+    fn case(&self, index: u64, model: &dyn Model) -> Option<(u64, Case)>;
+    /// How many cases there are, if the source is finite.
+    fn total(&self) -> Option<u64>;
+    /// Statement indices whose records the caller wants per case (the
+    /// matrix table); empty for none.
+    fn key_steps(&self, _index: u64) -> Vec<usize> {
+        Vec::new()
+    }
+}
+
+/// Random cases from a run seed.
+pub struct Generated {
+    pub seed: u64,
+    pub cfg: GenConfig,
+}
+
+impl CaseSource for Generated {
+    fn case(&self, index: u64, model: &dyn Model) -> Option<(u64, Case)> {
+        let seed = generate::case_seed(self.seed, index);
+        Some((seed, generate::case_from_seed(seed, self.cfg, model)))
+    }
+
+    fn total(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// Everything a campaign (fuzz or matrix) needs.
+pub struct Campaign<'a> {
+    /// `fuzz` or `matrix`.
+    pub label: &'static str,
+    pub source: &'a dyn CaseSource,
+    pub seed: u64,
+    pub duration: Option<Duration>,
+    pub cases: Option<u64>,
+    pub out: PathBuf,
+    pub jobs: Option<usize>,
+    pub reruns: u32,
+    pub junit: Option<PathBuf>,
+    pub markdown: Option<PathBuf>,
+    pub save_corpus: Option<PathBuf>,
+    pub platform: String,
+    pub live: LiveArgs,
+}
+
+/// The per-case records a source asked for.
+#[derive(Clone, Debug)]
+pub struct CaseRecord {
+    pub index: u64,
+    pub verdict: Verdict,
+    pub steps: Vec<StepRecord>,
+}
+
+/// What a campaign leaves: its exit code, run folder, summary and records.
+pub struct Outcome {
+    pub code: u8,
+    pub dir: PathBuf,
+    pub summary: Summary,
+    pub records: Vec<CaseRecord>,
+}
+
 /// Runs `sockdiff fuzz`.
 pub fn fuzz(a: FuzzArgs) -> Result<u8> {
-    let duration = match (a.duration, a.cases) {
-        (None, None) => Some(Duration::from_secs(60)),
-        (d, _) => d,
+    let source = Generated {
+        seed: a.seed.unwrap_or_else(rand::random),
+        cfg: GenConfig { max_len: a.max_len as usize, other: true, probe: true },
     };
-    let seed = a.seed.unwrap_or_else(rand::random);
+    let c = Campaign {
+        label: "fuzz",
+        source: &source,
+        seed: source.seed,
+        duration: match (a.duration, a.cases) {
+            (None, None) => Some(Duration::from_secs(60)),
+            (d, _) => d,
+        },
+        cases: a.cases,
+        out: a.out,
+        jobs: a.jobs,
+        reruns: a.reruns,
+        junit: a.junit,
+        markdown: a.markdown,
+        save_corpus: a.save_corpus,
+        platform: a.platform,
+        live: a.live,
+    };
+    Ok(run_campaign(&c)?.code)
+}
+
+/// Runs a campaign: workers take cases from the source, run them for real,
+/// and each new mismatch is minimized and re-run; the run folder is
+/// written as it goes.
+pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
+    let duration = a.duration;
+    let seed = a.seed;
     let started = SystemTime::now();
     let run_id = report::run_id(started, seed);
     // The run folder first: an unwritable --out fails before any work.
@@ -144,7 +235,7 @@ pub fn fuzz(a: FuzzArgs) -> Result<u8> {
     crate::interrupt::install();
     let specs = crate::cli::platforms(&a.platform)?;
     let [spec] = specs.as_slice() else {
-        return Err(anyhow!("fuzz diffs against one model: give --platform host or one platform"));
+        return Err(anyhow!("{} diffs against one model: give --platform host or one platform", a.label));
     };
     let model = model_for(spec, &settings)?;
     let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
@@ -171,19 +262,22 @@ pub fn fuzz(a: FuzzArgs) -> Result<u8> {
         ..Summary::default()
     };
     dir.write_summary(&summary)?;
+    let limit = match (a.cases, a.source.total()) {
+        (Some(n), Some(t)) => Some(n.min(t)),
+        (n, t) => n.or(t),
+    };
     eprintln!(
-        "sockdiff fuzz: seed {seed}, {jobs} worker(s), model {}, {}; report: {}",
+        "sockdiff {}: seed {seed}, {jobs} worker(s), model {}, {}; report: {}",
+        a.label,
         model.spec(),
-        match (duration, a.cases) {
+        match (duration, limit) {
             (Some(d), Some(n)) => format!("up to {n} cases or {}s", d.as_secs()),
             (Some(d), None) => format!("for {}s", d.as_secs()),
             (None, Some(n)) => format!("{n} cases"),
-            (None, None) => unreachable!(),
+            (None, None) => "until interrupted".to_string(),
         },
         dir.path.display()
     );
-
-    let gcfg = GenConfig { max_len: a.max_len as usize, other: true, probe: true };
     let corpus_dir = a.save_corpus.as_ref().map(|d| {
         if d.as_os_str().is_empty() {
             crate::corpus::platform_dir(std::path::Path::new("corpus"), model.spec().platform).join("found")
@@ -207,15 +301,17 @@ pub fn fuzz(a: FuzzArgs) -> Result<u8> {
     let model_ref: &dyn Model = model.as_ref();
     let mut fatal: Option<String> = None;
     let mut rules: BTreeMap<String, u64> = BTreeMap::new();
-    let progress = Progress::new(a.cases);
+    let progress = Progress::new(limit, a.label);
+    let mut records: Vec<CaseRecord> = Vec::new();
 
     std::thread::scope(|s| {
         for w in 0..jobs {
             let tx = tx.clone();
             let (prep, next, stop, claims) = (&prep, &next, &stop, &claims);
+            let source = a.source;
+            let reruns = a.reruns;
             s.spawn(move || {
-                let r =
-                    worker(model_ref, prep, w, jobs, seed, gcfg, a.cases, deadline, a.reruns, next, stop, claims, &tx);
+                let r = worker(model_ref, prep, w, jobs, source, limit, deadline, reruns, next, stop, claims, &tx);
                 if let Err(e) = r {
                     let _ = tx.send(Msg::Fatal(e.to_string()));
                 }
@@ -269,6 +365,7 @@ pub fn fuzz(a: FuzzArgs) -> Result<u8> {
                     fatal.get_or_insert(e);
                     stop.store(true, Ordering::Relaxed);
                 }
+                Ok(Msg::Record(r)) => records.push(*r),
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             }
@@ -291,7 +388,7 @@ pub fn fuzz(a: FuzzArgs) -> Result<u8> {
         "error".into()
     } else if crate::interrupt::requested() {
         "interrupted".into()
-    } else if a.cases.is_some_and(|n| summary.counts.cases >= n) {
+    } else if limit.is_some_and(|n| summary.counts.cases >= n) {
         "cases".into()
     } else {
         "duration".into()
@@ -324,7 +421,9 @@ pub fn fuzz(a: FuzzArgs) -> Result<u8> {
     if let Some(e) = fatal {
         return Err(anyhow!(e));
     }
-    Ok(if summary.counts.mismatches > 0 { 1 } else { 0 })
+    records.sort_by_key(|r| r.index);
+    let code = if summary.counts.mismatches > 0 { 1 } else { 0 };
+    Ok(Outcome { code, dir: dir.path.clone(), summary, records })
 }
 
 fn fill(summary: &mut Summary, rules: &BTreeMap<String, u64>, model: &dyn Model, elapsed: Duration) {
@@ -389,8 +488,7 @@ fn worker(
     prep: &exec::Prepared,
     w: usize,
     jobs: usize,
-    run_seed: u64,
-    gcfg: GenConfig,
+    source: &dyn CaseSource,
     max_cases: Option<u64>,
     deadline: Option<Instant>,
     reruns: u32,
@@ -414,10 +512,14 @@ fn worker(
         if max_cases.is_some_and(|n| index >= n) {
             break;
         }
-        let seed = generate::case_seed(run_seed, index);
-        let case = generate::case_from_seed(seed, gcfg, model);
+        let Some((seed, case)) = source.case(index, model) else { break };
         let prog = case::compile(&case).expect("generated cases are valid");
         let r = run::run_case(model, ex.as_mut(), &prog, &can)?;
+        let keys = source.key_steps(index);
+        if !keys.is_empty() {
+            let steps = r.steps.iter().filter(|s| keys.contains(&s.index)).cloned().collect();
+            let _ = tx.send(Msg::Record(Box::new(CaseRecord { index, verdict: r.verdict.clone(), steps })));
+        }
         delta.cases += 1;
         delta.statements += r.steps.len() as u64;
         for s in &r.steps {
@@ -492,10 +594,11 @@ fn worker(
 struct Progress {
     bar: Option<indicatif::ProgressBar>,
     last_line: Mutex<Instant>,
+    label: &'static str,
 }
 
 impl Progress {
-    fn new(cases: Option<u64>) -> Progress {
+    fn new(cases: Option<u64>, label: &'static str) -> Progress {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = match cases {
                 Some(n) => indicatif::ProgressBar::new(n),
@@ -508,7 +611,7 @@ impl Progress {
             bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(4));
             bar
         });
-        Progress { bar, last_line: Mutex::new(Instant::now()) }
+        Progress { bar, last_line: Mutex::new(Instant::now()), label }
     }
 
     fn update(&self, c: &Counts, elapsed: Duration) {
@@ -523,7 +626,7 @@ impl Progress {
             None => {
                 let mut last = self.last_line.lock().expect("progress lock");
                 if last.elapsed() >= Duration::from_secs(10) {
-                    eprintln!("fuzz: {:.0}s  {} cases  {msg}", elapsed.as_secs_f64(), c.cases);
+                    eprintln!("{}: {:.0}s  {} cases  {msg}", self.label, elapsed.as_secs_f64(), c.cases);
                     *last = Instant::now();
                 }
             }

@@ -12,6 +12,7 @@ pub mod exec;
 pub mod fuzz;
 pub mod generate;
 pub mod interrupt;
+pub mod matrix;
 pub mod minimize;
 pub mod model;
 pub mod outcome;

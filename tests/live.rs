@@ -153,6 +153,27 @@ fn signal(child: &std::process::Child, sig: i32) {
     unsafe { libc::kill(child.id() as i32, sig) };
 }
 
+/// The matrix (every 7th cell here; all of them take a few seconds in a
+/// release build) agrees with this kernel and writes its table.
+#[test]
+fn the_matrix_agrees_with_this_kernel() {
+    if !live_allowed("matrix") {
+        return;
+    }
+    let d = tmp("matrix");
+    let o = run(&["matrix", "--every", "7", "--out", d.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.contains(" 0 mismatch(es), 0 skipped"), "{err}");
+    let run_dir = std::fs::read_dir(&d).unwrap().next().unwrap().unwrap().path();
+    let table = std::fs::read_to_string(run_dir.join("matrix.txt")).unwrap();
+    assert!(table.lines().count() > 8000, "{}", table.lines().count());
+    assert!(!table.contains("MISMATCH"));
+    let csv = std::fs::read_to_string(run_dir.join("matrix.csv")).unwrap();
+    assert!(csv.starts_with("cell,description,step,statement,expected,actual,rule,agrees\n"));
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
 /// Ctrl-C stops after the current case and leaves summary.json.
 #[cfg(target_os = "linux")]
 #[test]

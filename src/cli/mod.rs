@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 mod corpus;
 mod generate;
+mod matrix;
 mod report;
 
 /// Finds out what operating systems really do when sockets share local
@@ -50,6 +51,10 @@ pub enum Cmd {
     /// Print or write the cases a fuzz run with this seed generates,
     /// without running them.
     Generate(generate::GenerateArgs),
+    /// Run the exhaustive small-scope matrix (every pair of sockets over
+    /// every option, address, state and owner, and chosen triples) for real
+    /// and diff it against the host's model.
+    Matrix(matrix::MatrixArgs),
 }
 
 #[derive(Args, Debug)]
@@ -122,6 +127,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Cmd::Corpus(c) => corpus::run(c),
         Cmd::Report(c) => report::run(c),
         Cmd::Generate(a) => generate::run(a),
+        Cmd::Matrix(a) => matrix::run(a),
     }
 }
 

@@ -518,7 +518,10 @@ impl Linux {
             let me_view = View::of(s.kind.family, src, s.opts.v6only);
             for t_id in st.holders(Proto::Tcp, l.port, Some(id)) {
                 let t = st.sock(t_id);
-                if t.view() == Some(me_view) && t.peer.is_some_and(|p| same_endpoint(p, peer)) {
+                // Only connections still in the established hash: a reset one has left it.
+                let hashed = matches!(t.life, Life::Orphan { .. })
+                    || matches!(t.tcp, Tcp::Established | Tcp::CloseWait | Tcp::SynSent);
+                if hashed && t.view() == Some(me_view) && t.peer.is_some_and(|p| same_endpoint(p, peer)) {
                     if t.life != (Life::Orphan { tw: true }) {
                         return fail(LINUX_TCP_CONNECT_STATE, EADDRNOTAVAIL, st);
                     }
@@ -672,20 +675,26 @@ impl Linux {
                     LINUX_TCP_LINGER0
                 }
                 Some(peer) if s.tcp == Tcp::CloseWait => {
-                    // The peer closed first: this side's FIN ends it, unless lost.
+                    // The peer closed first: this side's FIN ends it, unless
+                    // lost; the peer, waiting in FIN_WAIT2, enters TIME_WAIT.
                     if s.mute {
                         ns.sock_mut(id).life = Life::Orphan { tw: false };
                         LINUX_TCP_MAPPED_OPS_STALE
                     } else {
                         ns.sock_mut(id).life = Life::Gone;
-                        ns.sock_mut(peer).link = None;
+                        let p = ns.sock_mut(peer);
+                        p.link = None;
+                        if matches!(p.life, Life::Orphan { .. }) {
+                            p.life = Life::Orphan { tw: !p.mute };
+                        }
                         LINUX_TCP_PASSIVE_CLOSE
                     }
                 }
                 Some(peer) => {
-                    // Active close: TIME_WAIT once the FIN is acknowledged.
+                    // Active close: the socket waits in FIN_WAIT2 (or FIN_WAIT1
+                    // if the ACK is lost) as a full socket until the peer closes.
                     let peer_mute = ns.sock(peer).mute;
-                    ns.sock_mut(id).life = Life::Orphan { tw: !s.mute && !peer_mute };
+                    ns.sock_mut(id).life = Life::Orphan { tw: false };
                     if !s.mute && matches!(ns.sock(peer).life, Life::Live | Life::Pending { .. }) {
                         ns.sock_mut(peer).tcp = Tcp::CloseWait;
                     }

@@ -62,9 +62,10 @@ pub enum Life {
     /// A connection waiting in the accept queue of listener `of`.
     Pending { of: SockId },
     /// Closed by the case, but the OS keeps it and its port: the active
-    /// closer of a connection. `tw`: it is a TIME_WAIT entry (FIN_WAIT2 or
-    /// TIME_WAIT substate); otherwise a full socket still waiting for an
-    /// acknowledgement that will not come (FIN_WAIT1, LAST_ACK).
+    /// closer of a connection. `tw`: it is a TIME_WAIT entry (the peer has
+    /// closed too); otherwise a full socket still waiting for the peer's FIN
+    /// (FIN_WAIT2) or for an acknowledgement that will not come (FIN_WAIT1,
+    /// LAST_ACK).
     Orphan { tw: bool },
     /// Gone for good.
     Gone,

@@ -66,8 +66,8 @@ rules! {
         "Before 6.8 only: the port remembers that its first owner had reuseaddr and did not listen, so a later reuseaddr bind that does not listen skips the scan (ok where the full check says EADDRINUSE); the first reuseport owner likewise set an 'any address' reuseport memo. Version range: linux < 6.8. §19.",
         "net/ipv4/inet_connection_sock.c inet_csk_update_fastreuse (hlist_empty(&tb->owners) branch), inet_csk_get_port (tb->fastreuse > 0 && reuse); shared/semantics/linux.md §19 and §I (6.8 bhash2 rework). Read in source; not checkable on this 6.18 host.";
     LINUX_TCP_TIMEWAIT_BLOCKS = "linux.tcp.timewait-blocks",
-        "The side that closes a connection first keeps its address and port (FIN_WAIT2, then TIME_WAIT for 60 s) with its reuseaddr/reuseport flags; an overlapping bind fails unless an exemption holds (reuseaddr on both; reuseport on both, any uid). §20.",
-        "net/ipv4/inet_timewait_sock.c inet_twsk_alloc, inet_twsk_hashdance; net/ipv4/tcp_minisocks.c tcp_time_wait. Verified live.";
+        "The side that closes a connection first keeps its address and port with its reuseaddr/reuseport flags, first as a full socket in FIN_WAIT2 while the peer stays open, then as a TIME_WAIT entry (60 s) once the peer closes; an overlapping bind fails unless an exemption holds: reuseaddr on both; reuseport on both with the same uid, or any uid once it is TIME_WAIT. §20.",
+        "net/ipv4/inet_timewait_sock.c inet_twsk_alloc, inet_twsk_hashdance; net/ipv4/tcp_minisocks.c tcp_time_wait; net/ipv4/inet_connection_sock.c inet_bind_conflict (TCP_TIME_WAIT test). FIN_WAIT2 vs TIME_WAIT uid exemption found by the matrix and verified live on 6.18.";
     LINUX_TCP_LINGER0 = "linux.tcp.linger0",
         "close with SO_LINGER timeout 0 on a connected socket sends RST: no TIME_WAIT on either side; the peer is reset (an open peer that got its port from connect or from an autobound listener loses it). §21.",
         "net/ipv4/tcp.c __tcp_close (linger 0 -> tcp_disconnect, RST); tcp_reset -> tcp_done -> tcp_set_state(TCP_CLOSE) releases an unlocked port; tcp_minisocks.c kills TIME_WAIT on RST (tcp_rfc1337=0). Verified live.";

@@ -1,0 +1,523 @@
+//! The exhaustive small-scope matrix: every pair of sockets over kind,
+//! option set, address, the first socket's state (bound, listening,
+//! connected, TIME_WAIT) and the owners, plus a chosen set of triples for
+//! the rules that depend on order. Every cell is a case; `sockdiff matrix`
+//! runs them all for real like `fuzz` does and writes a table of the cells.
+
+use crate::case::{Addr, Case, Family, Kind, Name, Port, Proto, SockOpt, Stmt};
+use crate::fuzz::CaseSource;
+use crate::model::Model;
+use crate::platform::Platform;
+
+/// State the first socket is in when the second one binds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum First {
+    Bound,
+    Listening,
+    /// Connected to a helper listener on P9.
+    Connected,
+    /// Connected, then closed first: TIME_WAIT.
+    TimeWait,
+}
+
+impl First {
+    fn word(self) -> &'static str {
+        match self {
+            First::Bound => "bound",
+            First::Listening => "listening",
+            First::Connected => "connected",
+            First::TimeWait => "time-wait",
+        }
+    }
+}
+
+/// One cell: its description, its case, and the statements the table shows.
+#[derive(Clone, Debug)]
+pub struct Cell {
+    pub name: String,
+    pub case: Case,
+    /// Indices of the statements shown in the table (the last socket's
+    /// bind, listen and the probe).
+    pub key: Vec<usize>,
+}
+
+/// The options that mean something on `platform` (others are refused).
+pub fn reuse_options(platform: Platform) -> &'static [SockOpt] {
+    match platform {
+        Platform::Linux | Platform::MacOs => &[SockOpt::ReuseAddr, SockOpt::ReusePort],
+        Platform::FreeBsd => &[SockOpt::ReuseAddr, SockOpt::ReusePort, SockOpt::ReusePortLb],
+        Platform::Windows | Platform::Wine => &[SockOpt::ReuseAddr, SockOpt::ExclusiveAddrUse],
+    }
+}
+
+/// Every subset of `opts`.
+fn subsets(opts: &[SockOpt]) -> Vec<Vec<SockOpt>> {
+    (0..1u32 << opts.len())
+        .map(|m| opts.iter().enumerate().filter(|(i, _)| m & (1 << i) != 0).map(|(_, o)| *o).collect())
+        .collect()
+}
+
+/// A socket's set-up: kind, options, v6only (IPv6 only), address, owner.
+#[derive(Clone, Debug)]
+struct Side {
+    kind: Kind,
+    opts: Vec<SockOpt>,
+    v6only: Option<bool>,
+    addr: Addr,
+    other: bool,
+}
+
+impl Side {
+    fn describe(&self) -> String {
+        let opts: Vec<&str> = self.opts.iter().map(|o| o.keyword()).collect();
+        let v6 = match self.v6only {
+            Some(true) => " v6only",
+            Some(false) => " dual",
+            None => "",
+        };
+        let who = if self.other { " other" } else { "" };
+        format!("{} {{{}}}{v6} {}{who}", self.kind, opts.join(","), self.addr)
+    }
+
+    fn create(&self, name: &Name, out: &mut Vec<Stmt>) {
+        out.push(Stmt::Socket { name: name.clone(), kind: self.kind, other: self.other });
+        for o in &self.opts {
+            out.push(Stmt::Set { name: name.clone(), opt: *o, on: true });
+        }
+        if let Some(v) = self.v6only {
+            out.push(Stmt::Set { name: name.clone(), opt: SockOpt::V6Only, on: v });
+        }
+    }
+}
+
+/// Every side of `proto` for `platform`: both families, every option set,
+/// explicit v6only on and off (not on with a v4-mapped address, which is
+/// just EINVAL), every bindable address but the never-local one.
+fn sides(proto: Proto, platform: Platform) -> Vec<Side> {
+    let mut v = Vec::new();
+    for family in [Family::V4, Family::V6] {
+        let kind = Kind { proto, family };
+        let addrs: &[Addr] = match family {
+            Family::V4 => &[Addr::Any4, Addr::Lo4, Addr::Lo4b],
+            Family::V6 => &[Addr::Any6, Addr::Lo6, Addr::MappedLo4, Addr::MappedAny4, Addr::MappedLo4b],
+        };
+        for opts in subsets(reuse_options(platform)) {
+            for &addr in addrs {
+                let v6 = match (family, addr.is_mapped()) {
+                    (Family::V4, _) => vec![None],
+                    (Family::V6, true) => vec![Some(false)],
+                    (Family::V6, false) => vec![Some(false), Some(true)],
+                };
+                for v6only in v6 {
+                    v.push(Side { kind, opts: opts.clone(), v6only, addr, other: false });
+                }
+            }
+        }
+    }
+    v
+}
+
+/// Loopback destination for a socket of `kind` bound to `addr` (connect, probe).
+fn loopback_for(kind: Kind, addr: Addr) -> Addr {
+    match (kind.family, addr) {
+        (Family::V4, Addr::Lo4b) => Addr::Lo4b,
+        (Family::V4, _) => Addr::Lo4,
+        (Family::V6, Addr::MappedLo4b) => Addr::MappedLo4b,
+        (Family::V6, a) if a.is_mapped() => Addr::MappedLo4,
+        (Family::V6, _) => Addr::Lo6,
+    }
+}
+
+fn n(s: &str) -> Name {
+    Name::new(s)
+}
+
+/// The pair cells for `platform`.
+pub fn pairs(platform: Platform) -> Vec<Cell> {
+    let mut out = Vec::new();
+    for proto in [Proto::Tcp, Proto::Udp] {
+        let states: &[First] = match proto {
+            Proto::Tcp => &[First::Bound, First::Listening, First::Connected, First::TimeWait],
+            Proto::Udp => &[First::Bound, First::Connected],
+        };
+        let all = sides(proto, platform);
+        for a in &all {
+            for &state in states {
+                for b in &all {
+                    for (a_other, b_other) in [(false, false), (false, true), (true, false)] {
+                        let a = Side { other: a_other, ..a.clone() };
+                        let b = Side { other: b_other, ..b.clone() };
+                        out.push(pair(&a, state, &b));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn pair(a: &Side, state: First, b: &Side) -> Cell {
+    let mut s = Vec::new();
+    let tcp = a.kind.proto == Proto::Tcp;
+    if tcp && matches!(state, First::Connected | First::TimeWait) {
+        // A dual-stack helper listener on P9 for the first socket to connect to.
+        s.push(Stmt::Socket { name: n("h"), kind: Kind::TCP6, other: false });
+        s.push(Stmt::Set { name: n("h"), opt: SockOpt::V6Only, on: false });
+        s.push(Stmt::Bind { name: n("h"), addr: Addr::Any6, port: Port::Sym(9) });
+        s.push(Stmt::Listen { name: n("h") });
+    }
+    a.create(&n("a"), &mut s);
+    s.push(Stmt::Bind { name: n("a"), addr: a.addr, port: Port::Sym(1) });
+    match state {
+        First::Bound => {}
+        First::Listening => s.push(Stmt::Listen { name: n("a") }),
+        First::Connected | First::TimeWait => {
+            s.push(Stmt::Connect { name: n("a"), addr: loopback_for(a.kind, a.addr), port: Port::Sym(9) });
+            if tcp {
+                s.push(Stmt::Accept { name: n("x"), listener: n("h") });
+            }
+            if state == First::TimeWait {
+                s.push(Stmt::Close { name: n("a") });
+            }
+        }
+    }
+    b.create(&n("b"), &mut s);
+    let mut key = vec![s.len()];
+    s.push(Stmt::Bind { name: n("b"), addr: b.addr, port: Port::Sym(1) });
+    if tcp {
+        key.push(s.len());
+        s.push(Stmt::Listen { name: n("b") });
+    }
+    key.push(s.len());
+    s.push(Stmt::Probe { kind: b.kind, addr: loopback_for(b.kind, b.addr), port: Port::Sym(1) });
+    let name = format!("A: {} {} | B: {}", a.describe(), state.word(), b.describe());
+    Cell { name, case: Case::from_stmts(s), key }
+}
+
+/// Triples for the rules that depend on order (UDP's first-match scan, the
+/// TCP port memo): three IPv4 sockets with options from {}, {reuseaddr},
+/// {reuseaddr, reuseport}, {reuseport} on 0.0.0.0 or 127.0.0.1, bound in
+/// the order given, then a probe; and the same after the first socket
+/// clears its reuseport. Plus the many-sockets UDP path.
+pub fn triples(platform: Platform) -> Vec<Cell> {
+    let reuse = reuse_options(platform);
+    let (ra, second) = (reuse[0], reuse[1]);
+    let sets: Vec<Vec<SockOpt>> = vec![vec![], vec![ra], vec![ra, second], vec![second]];
+    let mut out = Vec::new();
+    for proto in [Proto::Tcp, Proto::Udp] {
+        let kind = Kind { proto, family: Family::V4 };
+        let mut sides = Vec::new();
+        for o in &sets {
+            for addr in [Addr::Any4, Addr::Lo4] {
+                sides.push(Side { kind, opts: o.clone(), v6only: None, addr, other: false });
+            }
+        }
+        for x in &sides {
+            for y in &sides {
+                for z in &sides {
+                    for clear in [false, true] {
+                        if clear && !x.opts.contains(&second) {
+                            continue;
+                        }
+                        let mut s = Vec::new();
+                        for (name, side) in [("x", x), ("y", y)] {
+                            side.create(&n(name), &mut s);
+                            s.push(Stmt::Bind { name: n(name), addr: side.addr, port: Port::Sym(1) });
+                        }
+                        if clear {
+                            s.push(Stmt::Set { name: n("x"), opt: second, on: false });
+                        }
+                        z.create(&n("z"), &mut s);
+                        let key = vec![s.len(), s.len() + 1];
+                        s.push(Stmt::Bind { name: n("z"), addr: z.addr, port: Port::Sym(1) });
+                        s.push(Stmt::Probe { kind, addr: Addr::Lo4, port: Port::Sym(1) });
+                        let name = format!(
+                            "x: {} | y: {}{} | z: {}",
+                            x.describe(),
+                            y.describe(),
+                            if clear { " | x clears its second option" } else { "" },
+                            z.describe()
+                        );
+                        out.push(Cell { name, case: Case::from_stmts(s), key });
+                    }
+                }
+            }
+        }
+    }
+    // More than ten UDP sockets on one port, then a conflicting wildcard.
+    for wild in [Addr::Any4, Addr::Lo4] {
+        let mut s = Vec::new();
+        for i in 0..11 {
+            let name = n(&format!("u{i}"));
+            s.push(Stmt::Socket { name: name.clone(), kind: Kind::UDP4, other: false });
+            s.push(Stmt::Set { name: name.clone(), opt: ra, on: true });
+            s.push(Stmt::Bind { name, addr: Addr::Lo4, port: Port::Sym(1) });
+        }
+        s.push(Stmt::Socket { name: n("w"), kind: Kind::UDP4, other: false });
+        let key = vec![s.len()];
+        s.push(Stmt::Bind { name: n("w"), addr: wild, port: Port::Sym(1) });
+        out.push(Cell {
+            name: format!("11 udp4 {{{}}} 127.0.0.1 | w: udp4 {{}} {wild}", ra.keyword()),
+            case: Case::from_stmts(s),
+            key,
+        });
+    }
+    out
+}
+
+/// One socket on its own: every option set before and after a bind to every
+/// address (the never-local one and the other family's included), port 0,
+/// a second bind, listen, accept and connect without a peer, and a name
+/// that never came to be.
+pub fn singles() -> Vec<Cell> {
+    let mut out = Vec::new();
+    let a = || n("a");
+    for kind in Kind::ALL {
+        for opt in SockOpt::ALL {
+            for addr in Addr::ALL {
+                let s = vec![
+                    Stmt::Socket { name: a(), kind, other: false },
+                    Stmt::Set { name: a(), opt, on: true },
+                    Stmt::Bind { name: a(), addr, port: Port::Sym(1) },
+                    Stmt::Set { name: a(), opt, on: false },
+                    Stmt::Bind { name: a(), addr, port: Port::Sym(2) },
+                ];
+                let name = format!("{kind} set {opt} on, bind {addr}, set {opt} off, bind again");
+                out.push(Cell { name, case: Case::from_stmts(s), key: vec![1, 2, 3, 4] });
+            }
+        }
+        for addr in Addr::ALL {
+            let s = vec![
+                Stmt::Socket { name: a(), kind, other: false },
+                Stmt::Bind { name: a(), addr, port: Port::Zero },
+                Stmt::Listen { name: a() },
+                Stmt::Accept { name: n("x"), listener: a() },
+                Stmt::Close { name: n("x") },
+            ];
+            out.push(Cell {
+                name: format!("{kind} bind {addr}:0, listen, accept, close"),
+                case: Case::from_stmts(s),
+                key: vec![1, 2, 3, 4],
+            });
+            if addr.is_loopback() {
+                let s = vec![
+                    Stmt::Socket { name: a(), kind, other: false },
+                    Stmt::Connect { name: a(), addr, port: Port::Sym(1) },
+                    Stmt::Connect { name: a(), addr, port: Port::Sym(1) },
+                    Stmt::Listen { name: a() },
+                    Stmt::Bind { name: a(), addr, port: Port::Sym(2) },
+                ];
+                out.push(Cell {
+                    name: format!("{kind} connect {addr} with nobody there, twice"),
+                    case: Case::from_stmts(s),
+                    key: vec![1, 2, 3, 4],
+                });
+            }
+        }
+        let s =
+            vec![Stmt::Socket { name: a(), kind, other: false }, Stmt::Listen { name: a() }, Stmt::Close { name: a() }];
+        out.push(Cell { name: format!("{kind} listen unbound, close"), case: Case::from_stmts(s), key: vec![1, 2] });
+        if kind.family == Family::V6 {
+            for dst in [Addr::MappedLo4, Addr::Lo6] {
+                let s = vec![
+                    Stmt::Socket { name: a(), kind, other: false },
+                    Stmt::Set { name: a(), opt: SockOpt::V6Only, on: true },
+                    Stmt::Connect { name: a(), addr: dst, port: Port::Sym(1) },
+                ];
+                out.push(Cell {
+                    name: format!("{kind} v6only connect {dst}"),
+                    case: Case::from_stmts(s),
+                    key: vec![2],
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Connection life cycles on TCP: a listener, a client bound to P2, an
+/// accepted or pending connection; then every closing order, with and
+/// without linger0, and fresh binds of both ports (with and without
+/// reuseaddr), and a reconnect from the client's port.
+pub fn lifecycles() -> Vec<Cell> {
+    #[derive(Clone, Copy)]
+    enum End {
+        ClientFirst,
+        ServerFirst,
+        ClientReset,
+        ServerReset,
+        ListenerWithPending,
+    }
+    let mut out = Vec::new();
+    for (kind, addr) in [(Kind::TCP4, Addr::Lo4), (Kind::TCP6, Addr::Lo6)] {
+        for end in [End::ClientFirst, End::ServerFirst, End::ClientReset, End::ServerReset, End::ListenerWithPending] {
+            for reuse in [false, true] {
+                let mut s = Vec::new();
+                for (name, port) in [("l", 1u8), ("c", 2)] {
+                    s.push(Stmt::Socket { name: n(name), kind, other: false });
+                    if reuse {
+                        s.push(Stmt::Set { name: n(name), opt: SockOpt::ReuseAddr, on: true });
+                    }
+                    s.push(Stmt::Bind { name: n(name), addr, port: Port::Sym(port) });
+                }
+                s.push(Stmt::Listen { name: n("l") });
+                s.push(Stmt::Connect { name: n("c"), addr, port: Port::Sym(1) });
+                let first = s.len();
+                let close = |x: &str| Stmt::Close { name: n(x) };
+                let linger = |x: &str| Stmt::Set { name: n(x), opt: SockOpt::Linger0, on: true };
+                match end {
+                    End::ListenerWithPending => s.push(close("l")),
+                    _ => {
+                        s.push(Stmt::Accept { name: n("s"), listener: n("l") });
+                        let (a, b) = match end {
+                            End::ClientFirst | End::ClientReset => ("c", "s"),
+                            _ => ("s", "c"),
+                        };
+                        if matches!(end, End::ClientReset | End::ServerReset) {
+                            s.push(linger(a));
+                        }
+                        s.push(close(a));
+                        s.push(close(b));
+                        s.push(close("l"));
+                    }
+                }
+                for (name, port) in [("m", 1u8), ("k", 2)] {
+                    s.push(Stmt::Socket { name: n(name), kind, other: false });
+                    if reuse {
+                        s.push(Stmt::Set { name: n(name), opt: SockOpt::ReuseAddr, on: true });
+                    }
+                    s.push(Stmt::Bind { name: n(name), addr, port: Port::Sym(port) });
+                }
+                // Reuse the client's 4-tuple towards a new listener on P1.
+                s.push(Stmt::Listen { name: n("m") });
+                s.push(Stmt::Connect { name: n("k"), addr, port: Port::Sym(1) });
+                let key: Vec<usize> = (first..s.len()).collect();
+                let what = match end {
+                    End::ClientFirst => "client closes first",
+                    End::ServerFirst => "server closes first",
+                    End::ClientReset => "client resets",
+                    End::ServerReset => "server resets",
+                    End::ListenerWithPending => "listener closes with the connection pending",
+                };
+                let name = format!(
+                    "{kind} {what}{}, then rebind both ports and reconnect",
+                    if reuse { ", reuseaddr" } else { "" }
+                );
+                out.push(Cell { name, case: Case::from_stmts(s), key });
+            }
+        }
+    }
+    // Two reuseaddr sockets on one address and port connect to the same
+    // listener; then a connected socket connects again.
+    for kind in [Kind::TCP4, Kind::TCP6] {
+        let addr = if kind.family == Family::V4 { Addr::Lo4 } else { Addr::Lo6 };
+        let mut s = vec![
+            Stmt::Socket { name: n("l"), kind, other: false },
+            Stmt::Bind { name: n("l"), addr, port: Port::Sym(1) },
+            Stmt::Listen { name: n("l") },
+        ];
+        for c in ["a", "b"] {
+            s.push(Stmt::Socket { name: n(c), kind, other: false });
+            s.push(Stmt::Set { name: n(c), opt: SockOpt::ReuseAddr, on: true });
+            s.push(Stmt::Bind { name: n(c), addr, port: Port::Sym(2) });
+        }
+        let key = vec![s.len(), s.len() + 1, s.len() + 2, s.len() + 3];
+        s.push(Stmt::Connect { name: n("a"), addr, port: Port::Sym(1) });
+        s.push(Stmt::Connect { name: n("b"), addr, port: Port::Sym(1) });
+        s.push(Stmt::Connect { name: n("a"), addr, port: Port::Sym(1) });
+        s.push(Stmt::Connect { name: n("l"), addr, port: Port::Sym(1) });
+        out.push(Cell {
+            name: format!("{kind} two sockets on one port connect to one peer"),
+            case: Case::from_stmts(s),
+            key,
+        });
+    }
+    // A connect from the same bound port to the same peer, over TIME_WAIT.
+    let s = vec![
+        Stmt::Socket { name: n("a"), kind: Kind::TCP4, other: false },
+        Stmt::Bind { name: n("a"), addr: Addr::Any4, port: Port::Sym(1) },
+        Stmt::Connect { name: n("a"), addr: Addr::Lo4, port: Port::Sym(1) },
+        Stmt::Set { name: n("a"), opt: SockOpt::ReuseAddr, on: true },
+        Stmt::Close { name: n("a") },
+        Stmt::Socket { name: n("b"), kind: Kind::TCP4, other: false },
+        Stmt::Set { name: n("b"), opt: SockOpt::ReuseAddr, on: true },
+        Stmt::Bind { name: n("b"), addr: Addr::Any4, port: Port::Sym(1) },
+        Stmt::Connect { name: n("b"), addr: Addr::Lo4, port: Port::Sym(1) },
+    ];
+    out.push(Cell {
+        name: "tcp4 self-connect, close, rebind and connect the same 4-tuple".into(),
+        case: Case::from_stmts(s),
+        key: vec![2, 4, 7, 8],
+    });
+    // A tcp6 socket after a connect to a v4-mapped peer (one 2 s wait).
+    let s = vec![
+        Stmt::Socket { name: n("l"), kind: Kind::TCP6, other: false },
+        Stmt::Bind { name: n("l"), addr: Addr::Lo6, port: Port::Sym(1) },
+        Stmt::Listen { name: n("l") },
+        Stmt::Socket { name: n("a"), kind: Kind::TCP6, other: false },
+        Stmt::Connect { name: n("a"), addr: Addr::MappedLo4, port: Port::Sym(2) },
+        Stmt::Connect { name: n("a"), addr: Addr::Lo6, port: Port::Sym(1) },
+    ];
+    out.push(Cell {
+        name: "tcp6 connect to a v4-mapped peer, then to [::1]".into(),
+        case: Case::from_stmts(s),
+        key: vec![4, 5],
+    });
+    out
+}
+
+/// Every cell for `platform`: pairs, triples, single sockets, life cycles.
+pub fn cells(platform: Platform) -> Vec<Cell> {
+    let mut v = pairs(platform);
+    v.extend(triples(platform));
+    v.extend(singles());
+    v.extend(lifecycles());
+    v
+}
+
+/// The matrix as a source of cases for a campaign.
+pub struct Matrix {
+    pub cells: Vec<Cell>,
+}
+
+impl CaseSource for Matrix {
+    fn case(&self, index: u64, _model: &dyn Model) -> Option<(u64, Case)> {
+        self.cells.get(index as usize).map(|c| (index, c.case.clone()))
+    }
+
+    fn total(&self) -> Option<u64> {
+        Some(self.cells.len() as u64)
+    }
+
+    fn key_steps(&self, index: u64) -> Vec<usize> {
+        self.cells.get(index as usize).map(|c| c.key.clone()).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::{compile, parse, print};
+
+    #[test]
+    fn every_cell_is_a_valid_case_that_prints_and_parses() {
+        for p in [Platform::Linux, Platform::FreeBsd, Platform::Windows] {
+            let cells = cells(p);
+            assert!(cells.len() > 1000, "{p}: {}", cells.len());
+            for c in cells.iter().step_by(97) {
+                assert!(compile(&c.case).is_ok(), "{}", c.name);
+                assert_eq!(parse("cell", &print(&c.case)).unwrap(), c.case, "{}", c.name);
+                assert!(c.key.iter().all(|&k| k < c.case.len()));
+            }
+        }
+    }
+
+    #[test]
+    fn the_linux_matrix_has_the_expected_size() {
+        // TCP: A (v4 12 + v6 28 sides) x 4 states x B 40 sides x 3 owner pairs;
+        // UDP: the same with 2 states; triples: 2 x (8^3 + 4 x 8 x 8 x 8 / 2) + 2.
+        let pairs = pairs(Platform::Linux).len();
+        assert_eq!(pairs, 40 * 4 * 40 * 3 + 40 * 2 * 40 * 3);
+        assert_eq!(triples(Platform::Linux).len(), 2 * (512 + 256) + 2);
+    }
+}
