@@ -550,11 +550,16 @@ fn worker(
                     *delta.repeats.entry(sig).or_default() += 1;
                 } else {
                     // Shrink it, then check that the small case fails the same way.
+                    let original_len = case.len();
                     let (small, _) = run::minimize_live(model, ex.as_mut(), &case, &can, &sig)?;
                     let small_prog = case::compile(&small).expect("minimized cases are valid");
-                    let k = run::reproduce(model, ex.as_mut(), &small_prog, &can, &sig, reruns)?;
+                    let (k, small_rec) = run::reproduce(model, ex.as_mut(), &small_prog, &can, &sig, reruns)?;
                     let full = run::run_case_all(model, ex.as_mut(), &small_prog, &can)?;
-                    let rec = full.mismatch().cloned().unwrap_or(rec);
+                    // The step is the minimized case's; with k = 0 it is not reported.
+                    let (case, rec) = match small_rec {
+                        Some(r) => (small, r),
+                        None => (case, rec),
+                    };
                     {
                         let mut c = claims.lock().expect("claims lock");
                         let e = c.entry(sig.clone()).or_insert(Claim::Flaky(0));
@@ -567,8 +572,8 @@ fn worker(
                     let f = Finding {
                         index,
                         seed,
-                        original_len: case.len(),
-                        case: small,
+                        original_len,
+                        case,
                         rec,
                         signature: sig,
                         reproduced: k,

@@ -226,7 +226,8 @@ pub fn run_signature(prog: &Program, r: &CaseRun) -> Option<String> {
     r.mismatch().map(|rec| signature(verb_at(prog, rec.index), rec))
 }
 
-/// Runs a case `runs` times and counts the runs whose mismatch has `sig`.
+/// Runs a case `runs` times and counts the runs whose mismatch has `sig`;
+/// also returns the mismatching step of the first such run.
 pub fn reproduce(
     model: &dyn Model,
     exec: &mut dyn Executor,
@@ -234,15 +235,19 @@ pub fn reproduce(
     can: &Abilities,
     sig: &str,
     runs: u32,
-) -> Result<u32, ExecError> {
+) -> Result<(u32, Option<StepRecord>), ExecError> {
     let mut k = 0;
+    let mut first = None;
     for _ in 0..runs {
         let r = run_case(model, exec, prog, can)?;
         if run_signature(prog, &r).as_deref() == Some(sig) {
             k += 1;
+            if first.is_none() {
+                first = r.mismatch().cloned();
+            }
         }
     }
-    Ok(k)
+    Ok((k, first))
 }
 
 /// Minimizes a case that fails with `sig`, running every candidate for

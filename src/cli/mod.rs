@@ -399,12 +399,12 @@ fn minimize(a: MinimizeArgs) -> Result<u8> {
             let Some(sig) = run::run_signature(&prog, &r) else { return Ok(None) };
             let (small, tries) = run::minimize_live(model.as_ref(), ex.as_mut(), &case, &can, &sig)?;
             let small_prog = case::compile(&small).map_err(|e| anyhow!("{}", e.what))?;
-            let k = run::reproduce(model.as_ref(), ex.as_mut(), &small_prog, &can, &sig, a.reruns)?;
-            let rec = run::run_case(model.as_ref(), ex.as_mut(), &small_prog, &can)?
-                .mismatch()
-                .cloned()
-                .or_else(|| r.mismatch().cloned())
-                .expect("a mismatch");
+            let (k, small_rec) = run::reproduce(model.as_ref(), ex.as_mut(), &small_prog, &can, &sig, a.reruns)?;
+            // Without a re-run that failed, say so about the original case.
+            let (small, rec) = match small_rec {
+                Some(rec) => (small, rec),
+                None => (case.clone(), r.mismatch().cloned().expect("a mismatch")),
+            };
             Ok(Some((small, sig, tries, k, rec)))
         })
         .join()
