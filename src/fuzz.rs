@@ -301,7 +301,7 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
     let model_ref: &dyn Model = model.as_ref();
     let mut fatal: Option<String> = None;
     let mut rules: BTreeMap<String, u64> = BTreeMap::new();
-    let progress = Progress::new(limit, a.label);
+    let progress = Progress::new(limit, duration, a.label);
     let mut records: Vec<CaseRecord> = Vec::new();
 
     std::thread::scope(|s| {
@@ -569,17 +569,8 @@ fn worker(
                             (Claim::Reported, 0) => Claim::Reported,
                         };
                     }
-                    let f = Finding {
-                        index,
-                        seed,
-                        original_len,
-                        case,
-                        rec,
-                        signature: sig,
-                        reproduced: k,
-                        reruns,
-                        full,
-                    };
+                    let f =
+                        Finding { index, seed, original_len, case, rec, signature: sig, reproduced: k, reruns, full };
                     let _ = tx.send(Msg::Finding(Box::new(f)));
                 }
             }
@@ -600,23 +591,32 @@ struct Progress {
     bar: Option<indicatif::ProgressBar>,
     last_line: Mutex<Instant>,
     label: &'static str,
+    /// The bar measures time (a run bounded by duration only), not cases.
+    by_time: bool,
 }
 
 impl Progress {
-    fn new(cases: Option<u64>, label: &'static str) -> Progress {
+    /// A bar over cases when their number is known, else over the duration.
+    fn new(cases: Option<u64>, duration: Option<Duration>, label: &'static str) -> Progress {
+        let by_time = cases.is_none() && duration.is_some();
         let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = match cases {
-                Some(n) => indicatif::ProgressBar::new(n),
-                None => indicatif::ProgressBar::new_spinner(),
+            let (bar, template) = match (cases, duration) {
+                (Some(n), _) => (
+                    indicatif::ProgressBar::new(n),
+                    "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} cases  {msg}",
+                ),
+                (None, Some(d)) => {
+                    (indicatif::ProgressBar::new(d.as_secs().max(1)), "{spinner} [{elapsed_precise}] {wide_bar} {msg}")
+                }
+                (None, None) => (indicatif::ProgressBar::new_spinner(), "{spinner} [{elapsed_precise}] {msg}"),
             };
-            let style =
-                indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {pos} cases  {msg}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
+            let style = indicatif::ProgressStyle::with_template(template)
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
             bar.set_style(style);
             bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(4));
             bar
         });
-        Progress { bar, last_line: Mutex::new(Instant::now()), label }
+        Progress { bar, last_line: Mutex::new(Instant::now()), label, by_time }
     }
 
     fn update(&self, c: &Counts, elapsed: Duration) {
@@ -624,8 +624,13 @@ impl Progress {
         let msg = format!("{rate:.0}/s  {} mismatch(es)  {} flaky  {} skipped", c.mismatches, c.flaky, c.skipped);
         match &self.bar {
             Some(bar) => {
-                bar.set_position(c.cases);
-                bar.set_message(msg);
+                if self.by_time {
+                    bar.set_position(elapsed.as_secs());
+                    bar.set_message(format!("{} cases  {msg}", c.cases));
+                } else {
+                    bar.set_position(c.cases);
+                    bar.set_message(msg);
+                }
                 bar.tick();
             }
             None => {
