@@ -342,6 +342,18 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
                     if f.reproduced == 0 {
                         summary.counts.flaky += 1;
                         *summary.flaky_signatures.entry(f.signature.clone()).or_default() += 1;
+                        // Kept for a look, outside the CSV: it is not a finding.
+                        let flaky = dir.path.join("flaky");
+                        let text = format!(
+                            "# did not fail again in {} re-runs (case seed {}): {}\n{}",
+                            f.reruns,
+                            f.seed,
+                            f.signature,
+                            case::print(&f.case)
+                        );
+                        let _ = std::fs::create_dir_all(&flaky).and_then(|_| {
+                            report::write_atomic(&flaky.join(format!("case-{:06}.case", f.index)), text.as_bytes())
+                        });
                     } else {
                         summary.counts.mismatches += 1;
                         *summary.signatures.entry(f.signature.clone()).or_default() += 1;

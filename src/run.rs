@@ -157,10 +157,17 @@ fn run_inner(
             let ctx = StepCtx { names: &prog.names, port, observed: None };
             let (expected, rule, branches) = belief.predict(model, op, &ctx);
             let tries = if expected.members().len() > 1 { PROBE_REPEATS } else { 1 };
-            let seen: Vec<Outcome> = (0..tries).map(|_| exec.step(op, concrete).outcome).collect();
+            let settle = expected.members().iter().any(|o| matches!(o, Outcome::To(_)));
+            let seen: Vec<Outcome> = (0..tries).map(|_| exec.step(op, concrete, settle).outcome).collect();
             (StepRecord { index, expected, actual: OutcomeSet::new(seen), rule }, branches)
         } else {
-            let real = exec.step(op, concrete);
+            // An accept the model expects to find a connection waits for
+            // the handshake to finish if the kernel is running late.
+            let settle = matches!(op, Op::Accept { .. }) && {
+                let ctx = StepCtx { names: &prog.names, port, observed: None };
+                belief.predict(model, op, &ctx).0.contains(&Outcome::Ok)
+            };
+            let real = exec.step(op, concrete, settle);
             let ctx = StepCtx { names: &prog.names, port, observed: real.local_port };
             let (expected, rule, branches) = belief.predict(model, op, &ctx);
             (StepRecord { index, expected, actual: OutcomeSet::one(real.outcome), rule }, branches)

@@ -64,9 +64,15 @@ impl Held {
     }
 }
 
-/// How long a udp probe waits for its datagram at most (loopback delivers
-/// at once; an ICMP error tells "nobody" earlier).
+/// How long a udp probe waits for its datagram at most when nobody is
+/// expected to get it (loopback delivers at once; an ICMP error tells
+/// "nobody" earlier).
 pub const PROBE_WAIT: Duration = Duration::from_millis(50);
+
+/// How long asynchronous kernel work (softirq processing of a handshake's
+/// last ACK, of a datagram) gets when the model expects it done: under
+/// heavy load it can run late.
+pub const SETTLE: Duration = Duration::from_millis(200);
 
 /// The executor: a [`HostOps`] plus the sockets of the current case.
 pub struct SocketExec<H: HostOps> {
@@ -74,11 +80,13 @@ pub struct SocketExec<H: HostOps> {
     socks: Vec<Option<Held>>,
     names: Vec<crate::case::Name>,
     syms: [u16; 10],
+    /// Numbers the probes' datagrams, so a late one is never taken for another.
+    probes: u64,
 }
 
 impl<H: HostOps> SocketExec<H> {
     pub fn new(host: H) -> SocketExec<H> {
-        SocketExec { host, socks: Vec::new(), names: Vec::new(), syms: [0; 10] }
+        SocketExec { host, socks: Vec::new(), names: Vec::new(), syms: [0; 10], probes: 0 }
     }
 
     fn held(&self, slot: Slot) -> Option<&Held> {
@@ -157,7 +165,7 @@ impl<H: HostOps> SocketExec<H> {
 
     /// A fresh socket of `kind` sends one datagram or opens one connection
     /// to `addr:port`; the outcome names the case socket that got it.
-    fn probe(&mut self, kind: Kind, addr: Addr, port: u16) -> Outcome {
+    fn probe(&mut self, kind: Kind, addr: Addr, port: u16, settle: bool) -> Outcome {
         let prober = match self.host.socket(kind, false) {
             Ok(s) => s,
             Err(e) => return self.host.outcome_of(&e),
@@ -170,17 +178,26 @@ impl<H: HostOps> SocketExec<H> {
                 }
                 let Ok(me) = prober.local_addr() else { return Outcome::ToNone };
                 let mut found: Option<(usize, Socket)> = None;
-                for (slot, h) in self.socks.iter_mut().enumerate() {
-                    let Some(h) = h.as_mut().filter(|h| h.listening && h.kind.proto == Proto::Tcp) else { continue };
-                    // Take everything queued, keeping the case's own
-                    // connections in order for its later accepts.
-                    while let Ok((s, peer)) = h.sock.accept() {
-                        if found.is_none() && same_endpoint(&peer, &me) {
-                            found = Some((slot, s));
-                        } else {
-                            h.taken.push_back((s, h.linger0));
+                let t0 = std::time::Instant::now();
+                loop {
+                    for (slot, h) in self.socks.iter_mut().enumerate() {
+                        let Some(h) = h.as_mut().filter(|h| h.listening && h.kind.proto == Proto::Tcp) else {
+                            continue;
+                        };
+                        // Take everything queued, keeping the case's own
+                        // connections in order for its later accepts.
+                        while let Ok((s, peer)) = h.sock.accept() {
+                            if found.is_none() && same_endpoint(&peer, &me) {
+                                found = Some((slot, s));
+                            } else {
+                                h.taken.push_back((s, h.linger0));
+                            }
                         }
                     }
+                    if found.is_some() || !settle || t0.elapsed() > SETTLE {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_micros(200));
                 }
                 // The prober closes first: TIME_WAIT falls on its own port.
                 drop(prober);
@@ -194,7 +211,9 @@ impl<H: HostOps> SocketExec<H> {
                 }
             }
             Proto::Udp => {
-                if let Err(e) = prober.connect(&to).and_then(|_| prober.send(b"sockdiff probe")) {
+                self.probes += 1;
+                let token = format!("sockdiff probe {:x}.{}", std::process::id(), self.probes);
+                if let Err(e) = prober.connect(&to).and_then(|_| prober.send(token.as_bytes())) {
                     return self.host.outcome_of(&e);
                 }
                 let t0 = std::time::Instant::now();
@@ -203,8 +222,12 @@ impl<H: HostOps> SocketExec<H> {
                     let mut got = Vec::new();
                     for (slot, h) in self.socks.iter().enumerate() {
                         let Some(h) = h.as_ref().filter(|h| h.kind.proto == Proto::Udp) else { continue };
-                        while h.sock.recv(&mut buf).is_ok() {
-                            got.push(slot);
+                        // Drain the queue; only this probe's datagram counts.
+                        while let Ok(n) = h.sock.recv(&mut buf) {
+                            let bytes: Vec<u8> = buf[..n].iter().map(|b| unsafe { b.assume_init() }).collect();
+                            if bytes == token.as_bytes() {
+                                got.push(slot);
+                            }
                         }
                     }
                     match got.as_slice() {
@@ -216,7 +239,7 @@ impl<H: HostOps> SocketExec<H> {
                     if let Ok(Some(_)) = prober.take_error() {
                         return Outcome::ToNone;
                     }
-                    if t0.elapsed() > PROBE_WAIT {
+                    if t0.elapsed() > if settle { SETTLE } else { PROBE_WAIT } {
                         return Outcome::ToNone;
                     }
                     std::thread::sleep(Duration::from_micros(200));
@@ -252,7 +275,7 @@ impl<H: HostOps> Executor for SocketExec<H> {
         self.syms[n as usize]
     }
 
-    fn step(&mut self, op: &Op, port: u16) -> StepResult {
+    fn step(&mut self, op: &Op, port: u16, settle: bool) -> StepResult {
         let ebadf = StepResult { outcome: Outcome::Err(Errno::EBADF), local_port: None };
         let plain = |outcome| StepResult { outcome, local_port: None };
         match *op {
@@ -315,7 +338,16 @@ impl<H: HostOps> Executor for SocketExec<H> {
                     return plain(Outcome::Ok);
                 }
                 let linger0 = l.linger0;
-                match l.sock.accept() {
+                let t0 = std::time::Instant::now();
+                let mut r = l.sock.accept();
+                while settle
+                    && t0.elapsed() < SETTLE
+                    && r.as_ref().is_err_and(|e| e.kind() == io::ErrorKind::WouldBlock)
+                {
+                    std::thread::sleep(Duration::from_micros(200));
+                    r = l.sock.accept();
+                }
+                match r {
                     Ok((sock, _)) => {
                         let r = sock.set_nonblocking(true);
                         self.socks[slot as usize] = Some(Held::new(sock, kind, true, linger0));
@@ -333,7 +365,7 @@ impl<H: HostOps> Executor for SocketExec<H> {
                 drop(h);
                 plain(Outcome::Ok)
             }
-            Op::Probe { kind, addr, .. } => plain(self.probe(kind, addr, port)),
+            Op::Probe { kind, addr, .. } => plain(self.probe(kind, addr, port, settle)),
         }
     }
 

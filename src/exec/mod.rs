@@ -114,8 +114,12 @@ pub trait Executor {
     fn sym_port(&self, n: u8) -> u16;
 
     /// Runs one statement. `port` is the concrete port of bind, connect and
-    /// probe (0 for port 0).
-    fn step(&mut self, op: &Op, port: u16) -> StepResult;
+    /// probe (0 for port 0). `settle`: the model expects work the kernel
+    /// finishes asynchronously (a queued connection for `accept`, a
+    /// delivered probe) to be done; the executor then gives it up to
+    /// [`core::SETTLE`] before taking "nothing there" as the answer. It
+    /// never changes what the kernel answers, only how long it is given.
+    fn step(&mut self, op: &Op, port: u16, settle: bool) -> StepResult;
 
     /// Ends the case: closes every socket without leaving TIME_WAIT behind.
     fn end(&mut self);
