@@ -206,7 +206,7 @@ proptest! {
         let model = Linux::new(None, false);
         let cfg = GenConfig { max_len: 30, other: true, probe: true };
         let c = generate::case_from_seed(seed, cfg, &model);
-        prop_assert!(!c.is_empty() && c.len() <= 30);
+        prop_assert!(c.len() >= 2 && c.len() <= 30, "{} statements", c.len());
         let prog = case::compile(&c).unwrap();
         prop_assert!(sockdiff::run::predict_case(&model, &prog).is_ok(), "{}", case::print(&c));
         for s in c.stmts() {

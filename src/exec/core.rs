@@ -166,7 +166,7 @@ impl<H: HostOps> SocketExec<H> {
     /// A fresh socket of `kind` sends one datagram or opens one connection
     /// to `addr:port`; the outcome names the case socket that got it.
     fn probe(&mut self, kind: Kind, addr: Addr, port: u16, settle: bool) -> Outcome {
-        let prober = match self.host.socket(kind, false) {
+        let mut prober = match self.host.socket(kind, false) {
             Ok(s) => s,
             Err(e) => return self.host.outcome_of(&e),
         };
@@ -175,6 +175,23 @@ impl<H: HostOps> SocketExec<H> {
             Proto::Tcp => {
                 if let Err(o) = self.host.connect(&prober, &to) {
                     return o;
+                }
+                // Rarely the kernel gives the prober the destination's port
+                // number as its own and it connects to itself: that measures
+                // nothing about the case, so take a new prober.
+                for _ in 0..3 {
+                    let me = prober.local_addr().ok();
+                    if !me.is_some_and(|me| same_endpoint(&me, &to)) {
+                        break;
+                    }
+                    let _ = prober.set_linger(Some(Duration::ZERO));
+                    prober = match self.host.socket(kind, false) {
+                        Ok(s) => s,
+                        Err(e) => return self.host.outcome_of(&e),
+                    };
+                    if let Err(o) = self.host.connect(&prober, &to) {
+                        return o;
+                    }
                 }
                 let Ok(me) = prober.local_addr() else { return Outcome::ToNone };
                 let mut found: Option<(usize, Socket)> = None;

@@ -29,14 +29,44 @@ pub enum RawPort {
 /// One statement before it is built; `who` picks among open sockets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RawOp {
-    Socket { kind: Kind, other: bool },
-    Set { who: u8, opt: SockOpt, on: bool },
-    Bind { who: u8, addr: u8, port: RawPort },
-    Listen { who: u8 },
-    Connect { who: u8, addr: u8, port: RawPort },
-    Accept { who: u8 },
-    Close { who: u8 },
-    Probe { kind: Kind, addr: u8, port: RawPort },
+    Socket {
+        kind: Kind,
+        other: bool,
+    },
+    Set {
+        who: u8,
+        opt: SockOpt,
+        on: bool,
+    },
+    Bind {
+        who: u8,
+        addr: u8,
+        port: RawPort,
+    },
+    Listen {
+        who: u8,
+    },
+    Connect {
+        who: u8,
+        addr: u8,
+        port: RawPort,
+    },
+    Accept {
+        who: u8,
+    },
+    Close {
+        who: u8,
+    },
+    Probe {
+        kind: Kind,
+        addr: u8,
+        port: RawPort,
+    },
+    /// A new socket made like an open one: same kind, same options, bound
+    /// to the same address and port, listening if it listens.
+    Twin {
+        who: u8,
+    },
 }
 
 /// Knobs of the generator.
@@ -94,7 +124,8 @@ fn raw_op(cfg: GenConfig) -> impl Strategy<Value = RawOp> {
         9 => who.clone().prop_map(|who| RawOp::Listen { who }),
         12 => (who.clone(), 0u8..100, port()).prop_map(|(who, addr, port)| RawOp::Connect { who, addr, port }),
         7 => who.clone().prop_map(|who| RawOp::Accept { who }),
-        9 => who.prop_map(|who| RawOp::Close { who }),
+        9 => who.clone().prop_map(|who| RawOp::Close { who }),
+        6 => who.prop_map(|who| RawOp::Twin { who }),
         probe_w => (kind(), 0u8..100, port()).prop_map(|(kind, addr, port)| RawOp::Probe { kind, addr, port }),
     ]
 }
@@ -150,6 +181,10 @@ pub fn build(raw: &[RawOp], model: &dyn Model) -> Case {
     struct Open {
         name: Name,
         kind: Kind,
+        /// Options set on it so far, in order.
+        sets: Vec<(SockOpt, bool)>,
+        /// The address and port of its last bind.
+        bound: Option<(Addr, Port)>,
     }
     let mut stmts: Vec<Stmt> = Vec::new();
     let mut open: Vec<Open> = Vec::new();
@@ -193,12 +228,17 @@ pub fn build(raw: &[RawOp], model: &dyn Model) -> Case {
                 }
             }
         };
+        let mut twin: Option<Open> = None;
         let stmt = match *r {
             RawOp::Socket { kind, other } => {
                 let name = name_for(made);
                 made += 1;
-                open.push(Open { name: name.clone(), kind });
+                open.push(Open { name: name.clone(), kind, sets: Vec::new(), bound: None });
                 Some(Stmt::Socket { name, kind, other })
+            }
+            RawOp::Twin { who } => {
+                twin = pick(who, &|o| o.bound.is_some()).filter(|o| o.bound.is_some());
+                None
             }
             RawOp::Set { who, opt, on } => pick(who, &|_| true).map(|o| Stmt::Set { name: o.name, opt, on }),
             RawOp::Bind { who, addr, port: p } => pick(who, &|_| true).map(|o| Stmt::Bind {
@@ -227,7 +267,7 @@ pub fn build(raw: &[RawOp], model: &dyn Model) -> Case {
             RawOp::Accept { who } => pick(who, &|o| listening(&o.name)).map(|l| {
                 let name = name_for(made);
                 made += 1;
-                open.push(Open { name: name.clone(), kind: l.kind });
+                open.push(Open { name: name.clone(), kind: l.kind, sets: Vec::new(), bound: None });
                 Stmt::Accept { name, listener: l.name }
             }),
             RawOp::Close { who } => pick(who, &|_| true).map(|o| {
@@ -242,30 +282,72 @@ pub fn build(raw: &[RawOp], model: &dyn Model) -> Case {
                 Some(Stmt::Probe { kind, addr: target_addr(kind.family, addr), port })
             }
         };
-        let Some(stmt) = stmt else { continue };
-        stmts.push(stmt);
-        // Advance the model by the new statement (all branches kept).
-        let case = Case::from_stmts(stmts.iter().cloned());
-        let prog = compile(&case).expect("generated cases are valid");
-        let (mut b, _) = belief.take().unwrap_or_else(|| (Belief::new(model, &prog), prog.clone()));
-        // Slots may have grown: extend every state's slot table.
-        for st in &mut b.states {
-            st.slots.resize(prog.slots(), crate::model::state::SlotState::Unused);
+        let mut batch: Vec<Stmt> = stmt.into_iter().collect();
+        if let Some(o) = twin {
+            {
+                let name = name_for(made);
+                made += 1;
+                batch.push(Stmt::Socket { name: name.clone(), kind: o.kind, other: false });
+                for (opt, on) in &o.sets {
+                    batch.push(Stmt::Set { name: name.clone(), opt: *opt, on: *on });
+                }
+                if let Some((addr, port)) = o.bound.clone() {
+                    batch.push(Stmt::Bind { name: name.clone(), addr, port });
+                }
+                if listening(&o.name) {
+                    batch.push(Stmt::Listen { name: name.clone() });
+                }
+                open.push(Open { name, kind: o.kind, sets: o.sets.clone(), bound: o.bound.clone() });
+            }
         }
-        let op = prog.ops.last().expect("one op");
-        let port = resolve_port(&b.states[0], op).unwrap_or(Some(PortArg::Val(PortVal::Sym(1))));
-        let ctx = StepCtx { names: &prog.names, port, observed: None };
-        let (set, _, branches) = b.predict(model, op, &ctx);
-        if is_slow(&set) {
-            // A connect the model expects to hang costs two seconds a run:
-            // leave it to the corpus, keep fuzzing fast.
-            stmts.pop();
-            let prog = compile(&Case::from_stmts(stmts.iter().cloned())).expect("still valid");
+        // Remember what was done to each socket, for its twins.
+        for st in &batch {
+            match st {
+                Stmt::Set { name, opt, on } => {
+                    if let Some(o) = open.iter_mut().find(|o| o.name == *name) {
+                        o.sets.push((*opt, *on));
+                    }
+                }
+                Stmt::Bind { name, addr, port } => {
+                    if let Some(o) = open.iter_mut().find(|o| o.name == *name) {
+                        o.bound = Some((*addr, port.clone()));
+                    }
+                }
+                _ => {}
+            }
+        }
+        for stmt in batch {
+            stmts.push(stmt);
+            // Advance the model by the new statement (all branches kept).
+            let case = Case::from_stmts(stmts.iter().cloned());
+            let prog = compile(&case).expect("generated cases are valid");
+            let (mut b, _) = belief.take().unwrap_or_else(|| (Belief::new(model, &prog), prog.clone()));
+            // Slots may have grown: extend every state's slot table.
+            for st in &mut b.states {
+                st.slots.resize(prog.slots(), crate::model::state::SlotState::Unused);
+            }
+            let op = prog.ops.last().expect("one op");
+            let port = resolve_port(&b.states[0], op).unwrap_or(Some(PortArg::Val(PortVal::Sym(1))));
+            let ctx = StepCtx { names: &prog.names, port, observed: None };
+            let (set, _, branches) = b.predict(model, op, &ctx);
+            if is_slow(&set) {
+                // A connect the model expects to hang costs two seconds a run:
+                // leave it to the corpus, keep fuzzing fast.
+                stmts.pop();
+                let prog = compile(&Case::from_stmts(stmts.iter().cloned())).expect("still valid");
+                belief = Some((b, prog));
+                continue;
+            }
+            b.advance(branches, None);
             belief = Some((b, prog));
-            continue;
         }
-        b.advance(branches, None);
-        belief = Some((b, prog));
+    }
+    // At least two statements: close what the first one made.
+    if stmts.len() < 2 {
+        if let Some(Stmt::Socket { name, .. }) = stmts.first() {
+            let name = name.clone();
+            stmts.push(Stmt::Close { name });
+        }
     }
     Case::from_stmts(stmts)
 }
