@@ -5,6 +5,7 @@
 //! executor ([`exec`]) runs the same case for real; [`run`] diffs the two
 //! step by step; [`report`] writes what differs.
 
+pub mod bench;
 pub mod case;
 pub mod cli;
 pub mod corpus;

@@ -55,6 +55,25 @@ pub enum Cmd {
     /// every option, address, state and owner, and chosen triples) for real
     /// and diff it against the host's model.
     Matrix(matrix::MatrixArgs),
+    /// Measure throughput: the same generated cases through the thinnest
+    /// loop (the floor) and through the full fuzz pipeline; prints one JSON
+    /// object.
+    Bench(BenchArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// How long each of the two loops runs: 90s, 5m or plain seconds.
+    #[arg(long, default_value = "10s", value_parser = crate::fuzz::parse_duration)]
+    pub duration: std::time::Duration,
+    /// Worker threads (default: one per CPU).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Seed of the generated cases.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub live: LiveArgs,
 }
 
 #[derive(Args, Debug)]
@@ -128,6 +147,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Cmd::Report(c) => report::run(c),
         Cmd::Generate(a) => generate::run(a),
         Cmd::Matrix(a) => matrix::run(a),
+        Cmd::Bench(a) => bench(a),
     }
 }
 
@@ -442,4 +462,15 @@ fn minimize(a: MinimizeArgs) -> Result<u8> {
         return Ok(0);
     }
     Ok(1)
+}
+
+fn bench(a: BenchArgs) -> Result<u8> {
+    let (prep, settings) = prepare_live(&a.live)?;
+    let model = model_for(&host_spec(), &settings)?;
+    let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
+    let r = crate::bench::bench(model.as_ref(), &prep, jobs, a.duration, a.seed)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", serde_json::to_string(&r)?)?;
+    out.flush()?;
+    Ok(0)
 }

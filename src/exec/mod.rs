@@ -48,6 +48,18 @@ pub struct HostIdentity {
     pub arch: String,
 }
 
+/// The peak resident memory of this process, in bytes.
+pub fn max_rss_bytes() -> u64 {
+    #[cfg(unix)]
+    {
+        unix::max_rss_bytes()
+    }
+    #[cfg(windows)]
+    {
+        os::max_rss_bytes()
+    }
+}
+
 /// This host's identity.
 pub fn host_identity() -> HostIdentity {
     #[cfg(unix)]

@@ -60,6 +60,17 @@ pub fn outcome_of(e: &io::Error) -> Outcome {
     }
 }
 
+/// ru_maxrss of getrusage(2), in bytes (Linux and the BSDs count kilobytes,
+/// macOS bytes).
+pub fn max_rss_bytes() -> u64 {
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) } != 0 {
+        return 0;
+    }
+    let v = u.ru_maxrss.max(0) as u64;
+    if cfg!(target_os = "macos") { v } else { v * 1024 }
+}
+
 /// uname(2) of this host.
 pub fn uname() -> super::HostIdentity {
     let mut u: libc::utsname = unsafe { std::mem::zeroed() };

@@ -54,6 +54,18 @@ pub fn identity() -> HostIdentity {
     }
 }
 
+/// Peak working set of this process, in bytes.
+pub fn max_rss_bytes() -> u64 {
+    use windows_sys::Win32::System::ProcessStatus::{GetProcessMemoryInfo, PROCESS_MEMORY_COUNTERS};
+    use windows_sys::Win32::System::Threading::GetCurrentProcess;
+    let mut c: PROCESS_MEMORY_COUNTERS = unsafe { std::mem::zeroed() };
+    c.cb = std::mem::size_of::<PROCESS_MEMORY_COUNTERS>() as u32;
+    if unsafe { GetProcessMemoryInfo(GetCurrentProcess(), &mut c, c.cb) } == 0 {
+        return 0;
+    }
+    c.PeakWorkingSetSize as u64
+}
+
 /// The host side of the Windows executor.
 pub struct Host {
     pool: PortPool,

@@ -291,8 +291,15 @@ pub fn build(raw: &[RawOp], model: &dyn Model) -> Case {
                 for (opt, on) in &o.sets {
                     batch.push(Stmt::Set { name: name.clone(), opt: *opt, on: *on });
                 }
+                // The same address and port (an `@NAME` port only while NAME is open).
                 if let Some((addr, port)) = o.bound.clone() {
-                    batch.push(Stmt::Bind { name: name.clone(), addr, port });
+                    let valid = match &port {
+                        Port::Of(n) => open.iter().any(|x| x.name == *n),
+                        _ => true,
+                    };
+                    if valid {
+                        batch.push(Stmt::Bind { name: name.clone(), addr, port });
+                    }
                 }
                 if listening(&o.name) {
                     batch.push(Stmt::Listen { name: name.clone() });

@@ -865,12 +865,25 @@ fn join_tcp_group(st: &mut State, id: SockId) {
             && same_uid(t, &me)
             && t.local.map(|l| l.port) == me.local.map(|l| l.port)
             && t.view() == me.view();
-        if same { t.group } else { None }
+        same.then_some(i as SockId)
     });
-    let g = found.unwrap_or_else(|| {
-        st.next_group += 1;
-        st.next_group
-    });
+    // reuseport_add_sock: a matching socket with no group yet (it turned
+    // reuseport on after it bound or listened) gets one, and we join it.
+    let g = match found {
+        Some(t) => match st.sock(t).group {
+            Some(g) => g,
+            None => {
+                st.next_group += 1;
+                let g = st.next_group;
+                st.sock_mut(t).group = Some(g);
+                g
+            }
+        },
+        None => {
+            st.next_group += 1;
+            st.next_group
+        }
+    };
     st.sock_mut(id).group = Some(g);
 }
 
@@ -887,12 +900,25 @@ fn join_udp_group(st: &mut State, id: SockId) {
             && same_uid(t, &me)
             && t.port() == me.port()
             && t.view() == me.view();
-        if same { t.group } else { None }
+        same.then_some(i as SockId)
     });
-    let g = found.unwrap_or_else(|| {
-        st.next_group += 1;
-        st.next_group
-    });
+    // reuseport_add_sock: a matching socket with no group yet (it turned
+    // reuseport on after it bound or listened) gets one, and we join it.
+    let g = match found {
+        Some(t) => match st.sock(t).group {
+            Some(g) => g,
+            None => {
+                st.next_group += 1;
+                let g = st.next_group;
+                st.sock_mut(t).group = Some(g);
+                g
+            }
+        },
+        None => {
+            st.next_group += 1;
+            st.next_group
+        }
+    };
     st.sock_mut(id).group = Some(g);
 }
 
