@@ -357,6 +357,9 @@ impl Linux {
         s.bound_opts = s.opts;
         s.connect_bound = false;
         s.seq = seq;
+        if !s.is_tcp() {
+            s.hash_tail = s.kind.family == Family::V6 && s.opts.reuseport;
+        }
         let me = s.clone();
         if me.is_tcp() {
             let first = ns.holders(Proto::Tcp, port, Some(id)).is_empty();
@@ -413,8 +416,10 @@ impl Linux {
             }
         };
         let seq = ns.tick();
-        ns.sock_mut(id).tcp = Tcp::Listen;
-        ns.sock_mut(id).seq = seq;
+        let sm = ns.sock_mut(id);
+        sm.tcp = Tcp::Listen;
+        sm.seq = seq;
+        sm.hash_tail = sm.kind.family == Family::V6 && sm.opts.reuseport;
         let me = ns.sock(id).clone();
         let first = s.local.is_none() && ns.holders(Proto::Tcp, port, Some(id)).is_empty();
         update_memo(&mut ns, port, &me, first, self.before_6_8());
@@ -452,6 +457,7 @@ impl Linux {
             sm.local = Some(Endpoint { addr: a, port: p });
             sm.bound_opts = sm.opts;
             sm.seq = seq;
+            sm.hash_tail = sm.kind.family == Family::V6 && sm.opts.reuseport;
             if sm.opts.reuseport {
                 join_udp_group(&mut ns, id);
             }
@@ -825,6 +831,7 @@ fn add_child(st: &mut State, listener: SockId, client: SockId, dst: Addr) {
         seq,
         group: None,
         received: false,
+        hash_tail: false,
         // An IPv6 child of a listener with IPv4 operations inherits them.
         mapped_ops: l.mapped_ops,
         mute: l.mapped_ops && dst.as_v4().is_none(),
@@ -925,8 +932,8 @@ fn join_udp_group(st: &mut State, id: SockId) {
 /// The UDP bind check (rules 24-26). `Ok(rule)` if free, `Err(rule)` if in use.
 fn udp_check(st: &State, me_id: SockId, me: &Sock, port: PortVal) -> Result<&'static str, &'static str> {
     let addr = me.kaddr().expect("bound");
-    let mut holders = st.holders(Proto::Udp, port, Some(me_id));
-    holders.sort_by_key(|&t| std::cmp::Reverse(st.sock(t).seq));
+    // The port's chain: newest first, IPv6 reuseport sockets at the tail.
+    let holders = chain_order(st, st.holders(Proto::Udp, port, Some(me_id)));
     let blocks = |t: &Sock| -> Option<bool> {
         // None: no conflict; Some(true): in use; Some(false): reuseport pair.
         if !t.kaddr().is_some_and(|old| rcv_saddr_equal(&addr, &old, true)) || (me.opts.reuseaddr && t.opts.reuseaddr) {
@@ -965,12 +972,7 @@ fn tcp_listeners(st: &State, dst: Addr, port: PortVal) -> (Vec<SockId>, &'static
         })
         .collect();
     // Chain order: newest first, except IPv6 reuseport listeners, appended at the tail.
-    let mut chain = listeners.clone();
-    chain.sort_by_key(|&i| {
-        let s = st.sock(i);
-        let tail = s.kind.family == Family::V6 && s.opts.reuseport;
-        (tail, if tail { s.seq as i64 } else { -(s.seq as i64) })
-    });
+    let chain = chain_order(st, listeners.clone());
     for exact in [true, false] {
         let mut best: Option<(u8, SockId)> = None;
         for &i in &chain {
@@ -997,6 +999,16 @@ fn tcp_listeners(st: &State, dst: Addr, port: PortVal) -> (Vec<SockId>, &'static
         }
     }
     (Vec::new(), LINUX_TCP_CONNECT_REFUSED)
+}
+
+/// Sockets in the order of their hash chain: those put at the head, newest
+/// first, then those appended at the tail, oldest first.
+fn chain_order(st: &State, mut ids: Vec<SockId>) -> Vec<SockId> {
+    ids.sort_by_key(|&i| {
+        let s = st.sock(i);
+        (s.hash_tail, if s.hash_tail { s.seq as i64 } else { -(s.seq as i64) })
+    });
+    ids
 }
 
 /// Score of a listener or unconnected UDP socket for traffic to `dst`, in
@@ -1031,12 +1043,7 @@ fn udp_receivers(st: &State, dst: Addr, port: PortVal) -> (Vec<SockId>, &'static
         })
         .collect();
     // Chain order: newest first, except IPv6 reuseport sockets at the tail.
-    let mut chain = socks.clone();
-    chain.sort_by_key(|&i| {
-        let s = st.sock(i);
-        let tail = s.kind.family == Family::V6 && s.opts.reuseport;
-        (tail, if tail { s.seq as i64 } else { -(s.seq as i64) })
-    });
+    let chain = chain_order(st, socks.clone());
     for exact in [true, false] {
         let mut best: Option<(u8, SockId)> = None;
         for &i in &chain {

@@ -116,6 +116,10 @@ pub struct Sock {
     /// Linux tcp6: a connect to a v4-mapped peer switched the socket to
     /// IPv4 operations, and nothing switches it back.
     pub mapped_ops: bool,
+    /// Linux: it was appended at the tail of its hash chain (an IPv6 socket
+    /// with reuseport when it was hashed: UDP at bind, TCP at listen)
+    /// instead of put at the head.
+    pub hash_tail: bool,
     /// Linux: a connection whose segments to its IPv6 peer are lost (an
     /// IPv6 child of a listener with IPv4 operations): it receives, but its
     /// FIN, ACK and RST never arrive.
@@ -144,6 +148,7 @@ impl Sock {
             group: None,
             received: false,
             mapped_ops: false,
+            hash_tail: false,
             mute: false,
         }
     }

@@ -83,8 +83,8 @@ rules! {
         "A bind to a non-zero UDP port fails with EADDRINUSE if a bound UDP socket overlaps the address and the pair is not exempt: both reuseaddr (no uid or state test), or both reuseport with the same uid. §24.",
         "net/ipv4/udp.c udp_lib_get_port, udp_lib_lport_inuse; net/ipv6/udp.c udp_v6_get_port. Verified live.";
     LINUX_UDP_REUSEPORT_FIRST_MATCH = "linux.udp.reuseport-first-match",
-        "The UDP scan walks the port's sockets newest first and answers 'free' at the first overlapping socket that forms a same-uid reuseport pair, without looking further: the result can depend on bind order. §25.",
-        "net/ipv4/udp.c udp_lib_lport_inuse (return 0 on the first reuseport match). Verified live.";
+        "The UDP scan walks the port's chain and answers 'free' at the first overlapping socket that forms a same-uid reuseport pair, without looking further: the result depends on order. The chain has the newest sockets first, except IPv6 sockets that had reuseport when they bound, which are appended at the tail (checked last). §25.",
+        "net/ipv4/udp.c udp_lib_lport_inuse (return 0 on the first reuseport match), udp_lib_get_port (where a socket enters the chain). Tail insertion of IPv6 reuseport sockets in the port chain found by fuzzing and verified live on 6.18.";
     LINUX_UDP_MANY_SOCKETS = "linux.udp.many-sockets-path",
         "With more than 10 UDP sockets on a port the check scans per-(address,port) chains; fixed kernels (6.18) still refuse a conflicting wildcard bind. §26.",
         "net/ipv4/udp.c udp_lib_get_port (hslot->count > 10, udp_lib_lport_inuse2); fix e537dd15d0d4. Verified live.";
