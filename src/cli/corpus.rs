@@ -148,11 +148,7 @@ fn check(a: CheckArgs) -> Result<u8> {
     )?;
     out.flush()?;
     if let Some(p) = &a.csv {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        for r in &rows {
-            w.serialize(r)?;
-        }
-        write_atomic(p, &w.into_inner().map_err(|e| anyhow!("{e}"))?)?;
+        crate::report::write_csv(p, &rows)?;
     }
     if let Some(p) = &a.junit {
         write_atomic(p, crate::render::junit_corpus(&rows).as_bytes())?;

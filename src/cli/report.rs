@@ -188,11 +188,7 @@ fn diff(a: DiffArgs) -> Result<u8> {
     }
     out.flush()?;
     if let Some(p) = &a.csv {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        for r in &rows {
-            w.serialize(r)?;
-        }
-        write_atomic(p, &w.into_inner().map_err(|e| anyhow!("{e}"))?)?;
+        crate::report::write_csv(p, &rows)?;
     }
     Ok(if count("new") > 0 { 1 } else { 0 })
 }

@@ -365,7 +365,7 @@ impl Linux {
             let first = ns.holders(Proto::Tcp, port, Some(id)).is_empty();
             update_memo(ns, port, &me, first, self.before_6_8());
         } else if me.opts.reuseport {
-            join_udp_group(ns, id);
+            join_group(ns, id);
         }
     }
 
@@ -424,7 +424,7 @@ impl Linux {
         let first = s.local.is_none() && ns.holders(Proto::Tcp, port, Some(id)).is_empty();
         update_memo(&mut ns, port, &me, first, self.before_6_8());
         if me.opts.reuseport {
-            join_tcp_group(&mut ns, id);
+            join_group(&mut ns, id);
         }
         ok(rule, ns)
     }
@@ -459,7 +459,7 @@ impl Linux {
             sm.seq = seq;
             sm.hash_tail = sm.kind.family == Family::V6 && sm.opts.reuseport;
             if sm.opts.reuseport {
-                join_udp_group(&mut ns, id);
+                join_group(&mut ns, id);
             }
         }
         let s = ns.sock(id).clone();
@@ -856,53 +856,17 @@ fn mute_orphan(st: &mut State, listener: SockId, dst: Addr) {
     st.add(c);
 }
 
-/// Joins a listening TCP socket to a reuseport group: an existing listener
-/// on the same port and exact address, same family, v6only and uid, with
-/// reuseport on; else a new group.
-fn join_tcp_group(st: &mut State, id: SockId) {
+/// Joins a reuseport group (TCP at listen, UDP at bind): the group of a
+/// socket on the same port and exact address, same protocol, family,
+/// v6only and uid, with reuseport on (for TCP, a listener); else a new one.
+fn join_group(st: &mut State, id: SockId) {
     let me = st.sock(id).clone();
     let found = st.socks.iter().enumerate().find_map(|(i, t)| {
         let same = i as SockId != id
             && t.life == Life::Live
-            && t.is_tcp()
-            && t.tcp == Tcp::Listen
+            && t.kind == me.kind
+            && (!t.is_tcp() || t.tcp == Tcp::Listen)
             && t.opts.reuseport
-            && t.kind.family == me.kind.family
-            && t.opts.v6only == me.opts.v6only
-            && same_uid(t, &me)
-            && t.local.map(|l| l.port) == me.local.map(|l| l.port)
-            && t.view() == me.view();
-        same.then_some(i as SockId)
-    });
-    // reuseport_add_sock: a matching socket with no group yet (it turned
-    // reuseport on after it bound or listened) gets one, and we join it.
-    let g = match found {
-        Some(t) => match st.sock(t).group {
-            Some(g) => g,
-            None => {
-                st.next_group += 1;
-                let g = st.next_group;
-                st.sock_mut(t).group = Some(g);
-                g
-            }
-        },
-        None => {
-            st.next_group += 1;
-            st.next_group
-        }
-    };
-    st.sock_mut(id).group = Some(g);
-}
-
-/// UDP sockets join a reuseport group when they bind (same rules as TCP).
-fn join_udp_group(st: &mut State, id: SockId) {
-    let me = st.sock(id).clone();
-    let found = st.socks.iter().enumerate().find_map(|(i, t)| {
-        let same = i as SockId != id
-            && t.life == Life::Live
-            && !t.is_tcp()
-            && t.opts.reuseport
-            && t.kind.family == me.kind.family
             && t.opts.v6only == me.opts.v6only
             && same_uid(t, &me)
             && t.port() == me.port()
@@ -911,16 +875,13 @@ fn join_udp_group(st: &mut State, id: SockId) {
     });
     // reuseport_add_sock: a matching socket with no group yet (it turned
     // reuseport on after it bound or listened) gets one, and we join it.
-    let g = match found {
-        Some(t) => match st.sock(t).group {
-            Some(g) => g,
-            None => {
-                st.next_group += 1;
-                let g = st.next_group;
-                st.sock_mut(t).group = Some(g);
-                g
-            }
-        },
+    let g = match found.map(|t| (t, st.sock(t).group)) {
+        Some((_, Some(g))) => g,
+        Some((t, None)) => {
+            st.next_group += 1;
+            st.sock_mut(t).group = Some(st.next_group);
+            st.next_group
+        }
         None => {
             st.next_group += 1;
             st.next_group

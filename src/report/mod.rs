@@ -175,6 +175,16 @@ impl RunDir {
     }
 }
 
+/// Writes rows as a CSV file (header from the row type), atomically.
+pub fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> io::Result<()> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.serialize(r).map_err(io::Error::other)?;
+    }
+    let bytes = w.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
+    write_atomic(path, &bytes)
+}
+
 /// Writes a file through a temporary sibling and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let tmp = path.with_extension("tmp");
