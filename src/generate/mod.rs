@@ -176,7 +176,7 @@ fn name_for(i: usize) -> Name {
 /// Builds a valid case from raw statements, walking it with `model` so that
 /// `@NAME` only names a socket that holds a port in every state the model
 /// allows. Statements that cannot be made valid are dropped.
-pub fn build(raw: &[RawOp], model: &dyn Model) -> Case {
+pub fn build(raw: &[RawOp], model: &dyn Model, max_len: usize) -> Case {
     #[derive(Clone)]
     struct Open {
         name: Name,
@@ -324,6 +324,9 @@ pub fn build(raw: &[RawOp], model: &dyn Model) -> Case {
             }
         }
         for stmt in batch {
+            if stmts.len() >= max_len {
+                break;
+            }
             stmts.push(stmt);
             // Advance the model by the new statement (all branches kept).
             let case = Case::from_stmts(stmts.iter().cloned());
@@ -394,7 +397,7 @@ pub fn raw_tree(seed: u64, cfg: GenConfig) -> impl ValueTree<Value = Vec<RawOp>>
 
 /// The case with this seed.
 pub fn case_from_seed(seed: u64, cfg: GenConfig, model: &dyn Model) -> Case {
-    build(&raw_tree(seed, cfg).current(), model)
+    build(&raw_tree(seed, cfg).current(), model, cfg.max_len)
 }
 
 #[cfg(test)]
@@ -417,7 +420,7 @@ mod tests {
         for s in 0..30 {
             let mut t = raw_tree(s, GenConfig::default());
             for _ in 0..40 {
-                let c = build(&t.current(), &m);
+                let c = build(&t.current(), &m, 30);
                 assert!(c.check_names().is_ok(), "{}", crate::case::print(&c));
                 assert!(crate::run::predict_case(&m, &compile(&c).unwrap()).is_ok(), "{}", crate::case::print(&c));
                 if !t.simplify() {
