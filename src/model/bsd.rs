@@ -30,6 +30,19 @@ use crate::platform::{ModelSpec, Platform, Version};
 
 use Errno::*;
 
+/// Rules in the tables that document a decision no case can reach
+/// (multicast, jails, reserved ports, Skywalk, the UDP summary): never
+/// emitted, so not among [`Model::rule_ids`].
+const NEVER_EMITTED: &[&str] = &[
+    BSD_MULTICAST_REUSEADDR,
+    BSD_UDP_SAME_AS_TCP,
+    FREEBSD_JAIL,
+    FREEBSD_RESERVED_PORT,
+    MACOS_RESERVED_PORT,
+    MACOS_NETNS,
+    MACOS_MULTICAST_FANOUT,
+];
+
 /// Which BSD kernel a [`Bsd`] model describes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flavor {
@@ -310,7 +323,10 @@ impl Model for Bsd {
 
     fn rule_ids(&self) -> Vec<&'static str> {
         let family = if self.fb() { "freebsd" } else { "macos" };
-        rule_ids_of(&["bsd", family]).into_iter().filter(|id| applies(id, self.version.as_ref())).collect()
+        rule_ids_of(&["bsd", family])
+            .into_iter()
+            .filter(|id| applies(id, self.version.as_ref()) && !NEVER_EMITTED.contains(id))
+            .collect()
     }
 }
 
@@ -418,7 +434,7 @@ impl Bsd {
             return BSD_CONNECTED_AND_TIMEWAIT;
         }
         if table == Table::V4 && (me.kind.family == Family::V6 || t.kind.family == Family::V6) {
-            return if dual(t) && me.kind.family == Family::V4 {
+            return if dual(t) && me.kind.family == Family::V4 && is_wild(addr) {
                 BSD_V4_THEN_DUALSTACK
             } else {
                 BSD_V4_LOOKUPS_SEE_DUAL_STACK
@@ -750,6 +766,19 @@ impl Bsd {
         if self.fb() { (FREEBSD_SYN_TO_CLOSED, ECONNREFUSED) } else { (MACOS_SYN_TO_CLOSED, ETIMEDOUT) }
     }
 
+    /// The rule of a SYN that may reach any of `targets`: the platform's
+    /// syn-to-closed rule when none of them listens, the delivery rule when
+    /// the kernel chooses among several, else `one`.
+    fn syn_rule(&self, st: &State, targets: &[SockId], deliver: &'static str, one: &'static str) -> &'static str {
+        if targets.iter().all(|&t| st.sock(t).tcp != Tcp::Listen) {
+            self.syn_to_closed().0
+        } else if targets.len() > 1 {
+            deliver
+        } else {
+            one
+        }
+    }
+
     // ---- connect -----------------------------------------------------------
 
     /// The address-family checks of a connect from `s` to `dst`.
@@ -879,7 +908,7 @@ impl Bsd {
         let mut connected_st = st.clone();
         attach(&mut connected_st, id, src, peer, ctx.observed);
         establish(&mut connected_st, id);
-        let mut rule = if targets.len() > 1 { deliver_rule } else { BSD_TCP_CONNECT_LISTENER };
+        let rule = self.syn_rule(st, &targets, deliver_rule, BSD_TCP_CONNECT_LISTENER);
         let branches = targets
             .into_iter()
             .map(|t| {
@@ -888,10 +917,7 @@ impl Bsd {
                     self.add_child(&mut b, t, id, dst);
                     Branch { outcome: Outcome::Ok, state: b }
                 } else {
-                    let (r, e) = self.syn_to_closed();
-                    if rule == BSD_TCP_CONNECT_LISTENER {
-                        rule = r;
-                    }
+                    let (_, e) = self.syn_to_closed();
                     let mut b = st.clone();
                     drop_sock(&mut b, id, false);
                     Branch { outcome: Outcome::Err(e), state: b }
@@ -1098,16 +1124,14 @@ impl Bsd {
             let outcome = if tcp { Outcome::Err(ECONNREFUSED) } else { Outcome::ToNone };
             return Prediction::one(BSD_DELIVER_NONE, outcome, st.clone());
         }
-        let single = targets.len() == 1;
+        if tcp {
+            rule = self.syn_rule(st, &targets, rule, rule);
+        }
         let branches = targets
             .into_iter()
             .map(|t| {
                 let outcome = if tcp && st.sock(t).tcp != Tcp::Listen {
-                    let (r, e) = self.syn_to_closed();
-                    if single {
-                        rule = r;
-                    }
-                    Outcome::Err(e)
+                    Outcome::Err(self.syn_to_closed().1)
                 } else {
                     name_of(st, ctx, t)
                 };
@@ -1543,5 +1567,10 @@ mod tests {
         assert!(fbsd_at("13").rule_ids().contains(&FREEBSD_UID_LB_EXCEPTION));
         assert!(!fbsd_at("11").rule_ids().contains(&FREEBSD_REUSEPORT_LB_BIND));
         assert!(!mac().rule_ids().iter().any(|id| id.starts_with("freebsd.")));
+        assert!(!fbsd().rule_ids().contains(&FREEBSD_JAIL) && !mac().rule_ids().contains(&MACOS_NETNS));
+        for id in NEVER_EMITTED {
+            let r = RULES.iter().find(|r| r.id == *id).unwrap();
+            assert!(r.meaning.contains("Not reachable") || r.meaning.contains("never emitted"), "{id}");
+        }
     }
 }
