@@ -427,7 +427,9 @@ impl Bsd {
 
     /// The rule that explains why `t` blocks a bind of `me` to `addr`.
     fn blame(&self, me: &Sock, t: &Sock, table: Table, addr: Addr) -> &'static str {
-        if self.has_lb() && (me.opts.reuseport_lb || t.opts.reuseport_lb) {
+        // reuseport_lb explains the refusal when the new socket relies on it,
+        // or offers reuseport to a socket that only has reuseport_lb.
+        if self.has_lb() && (me.opts.reuseport_lb || (me.opts.reuseport && t.opts.reuseport_lb)) {
             return FREEBSD_REUSEPORT_LB_BIND;
         }
         if connected(t) {
