@@ -44,7 +44,7 @@ rules! {
         "sys/netinet/tcp_input.c tcp_input_with_port (case TCPS_CLOSED: closed_port = true; goto dropwithreset) (main and 14.x). confidence: read-in-source.";
     FREEBSD_NOLOCALTIMEWAIT = "freebsd.tcp.nolocaltimewait",
         "With net.inet.tcp.nolocaltimewait on (the default since 14.0) a loopback connection never enters TIME_WAIT: the side that closed first keeps its port only while the peer is open (FIN_WAIT_2) and frees it when the peer's FIN arrives. Version range: 14 and later (before: TIME_WAIT for 2*MSL = 60 s).",
-        "sys/netinet/tcp_timewait.c tcp_twstart (local peer -> in_pcbdrop, no tcptw); FreeBSD 14.0 release notes (commit 92b3e07229ba: nolocaltimewait enabled by default); reviews.freebsd.org D50830 (2025: local means on this host). confidence: read-in-source (default from the release notes).";
+        "sys/netinet/tcp_timewait.c (14.x/main: the nolocaltimewait sysctl defaults to true; tcp_twstart closes a connection whose peer address is local with tcp_close instead of arming the 2MSL timer; older files: default 0 and a compressed tcptw); FreeBSD 14.0 release notes (nolocaltimewait on by default); reviews.freebsd.org D50830 (2025: local means on this host). confidence: read-in-source (14.0 boundary from the release notes).";
     FREEBSD_DROPPED_CONNECT = "freebsd.tcp.dropped-connect",
         "connect on a dropped TCP socket (refused, reset or timed out before): ECONNREFUSED.",
         "sys/netinet/tcp_usrreq.c tcp_usr_connect / tcp6_usr_connect (TF_DISCONNECTED, earlier INP_DROPPED -> ECONNREFUSED). confidence: read-in-source.";
