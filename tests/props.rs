@@ -1,13 +1,13 @@
-//! Property tests: the printer and parser are inverse; the model is total
-//! (every state and statement gets outcomes and a documented rule); the
-//! generator only makes valid cases.
+//! Property tests: the printer and parser are inverse; the models (Linux,
+//! FreeBSD, macOS) are total (every state and statement gets outcomes and a
+//! documented rule); the generator only makes valid cases.
 
 use proptest::prelude::*;
 use sockdiff::case::{self, Addr, Case, Expect, Kind, Name, Op, Port, PortRef, SockOpt, Step, Stmt, Trailer};
 use sockdiff::generate::{self, GenConfig};
 use sockdiff::model::rules::RULES;
 use sockdiff::model::state::{Life, SlotState};
-use sockdiff::model::{Belief, Model, PortArg, PortVal, StepCtx, linux::Linux};
+use sockdiff::model::{Belief, Model, PortArg, PortVal, StepCtx, bsd::Bsd, linux::Linux};
 use sockdiff::outcome::{Errno, Outcome, OutcomeSet};
 use sockdiff::platform::{ModelSpec, Platform, Version};
 
@@ -150,6 +150,77 @@ fn consistent(st: &sockdiff::model::State) -> Result<(), String> {
     Ok(())
 }
 
+/// Runs a generated case through `model`, then one more statement of any
+/// kind on any slot: every step gets at least one outcome, a rule id the
+/// model documents, and consistent states.
+fn check_total(model: &dyn Model, seed: u64, extra: (Op, Option<PortArg>)) -> Result<(), TestCaseError> {
+    let cfg = GenConfig { max_len: 30, other: true, probe: true };
+    let c = generate::case_from_seed(seed, cfg, model);
+    let prog = case::compile(&c).unwrap();
+    let mut belief = Belief::new(model, &prog);
+    let ids = model.rule_ids();
+    for op in &prog.ops {
+        let port = sockdiff::model::resolve_port(&belief.states[0], op).unwrap_or(None);
+        let ctx = StepCtx { names: &prog.names, port, observed: None };
+        let (set, rule, branches) = belief.predict(model, op, &ctx);
+        prop_assert!(!set.members().is_empty());
+        prop_assert!(RULES.iter().any(|r| r.id == rule), "undocumented rule {}", rule);
+        prop_assert!(ids.contains(&rule), "rule {} is not one of the model's", rule);
+        for b in &branches {
+            prop_assert_eq!(consistent(&b.state), Ok(()));
+        }
+        belief.advance(branches, None);
+    }
+    // One more statement of any kind, on any slot, with any port.
+    let (op, port) = extra;
+    let slots = prog.slots() as u16;
+    let op = match op {
+        Op::Socket { kind, other, .. } => Op::Socket { slot: slots, kind, other },
+        Op::Accept { listener, .. } if listener < slots => Op::Accept { slot: slots, listener },
+        Op::Accept { .. } => return Ok(()),
+        op if op.subject().is_some_and(|s| s >= slots) => return Ok(()),
+        op => op,
+    };
+    let names: Vec<Name> = prog.names.iter().cloned().chain([Name::new("extra")]).collect();
+    for st in &mut belief.states {
+        st.slots.resize(slots as usize + 1, SlotState::Unused);
+    }
+    let ctx = StepCtx { names: &names, port, observed: None };
+    let (set, rule, branches) = belief.predict(model, &op, &ctx);
+    prop_assert!(!set.members().is_empty());
+    prop_assert!(ids.contains(&rule), "rule {} is not one of the model's", rule);
+    for b in &branches {
+        prop_assert_eq!(consistent(&b.state), Ok(()));
+    }
+    Ok(())
+}
+
+/// Generated cases are valid for `model`: names follow the rules and every
+/// `@NAME` names a socket that holds a port in every state the model allows.
+fn check_generated(model: &dyn Model, seed: u64) -> Result<(), TestCaseError> {
+    let cfg = GenConfig { max_len: 30, other: true, probe: true };
+    let c = generate::case_from_seed(seed, cfg, model);
+    prop_assert!(c.len() >= 2 && c.len() <= 30, "{} statements", c.len());
+    let prog = case::compile(&c).unwrap();
+    prop_assert!(sockdiff::run::predict_case(model, &prog).is_ok(), "{}", case::print(&c));
+    for s in c.stmts() {
+        if let Stmt::Connect { addr, .. } | Stmt::Probe { addr, .. } = s {
+            prop_assert!(addr.is_loopback());
+        }
+    }
+    Ok(())
+}
+
+/// The BSD models the property tests cover: FreeBSD of every version range
+/// its rules know (bare = newest), and macOS.
+fn bsd_model(i: usize) -> Bsd {
+    const FREEBSD: [Option<&str>; 6] = [None, Some("11"), Some("12"), Some("13"), Some("14"), Some("15")];
+    match FREEBSD.get(i) {
+        Some(v) => Bsd::freebsd(v.and_then(Version::parse)),
+        None => Bsd::macos(None),
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 600, ..ProptestConfig::default() })]
 
@@ -159,61 +230,26 @@ proptest! {
     #[test]
     fn the_linux_model_is_total(seed in any::<u64>(), extra in any_op(12), old in any::<bool>()) {
         let model = Linux::new(if old { Version::parse("6.7") } else { None }, false);
-        let cfg = GenConfig { max_len: 30, other: true, probe: true };
-        let c = generate::case_from_seed(seed, cfg, &model);
-        let prog = case::compile(&c).unwrap();
-        let mut belief = Belief::new(&model, &prog);
-        let ids = model.rule_ids();
-        for op in &prog.ops {
-            let port = sockdiff::model::resolve_port(&belief.states[0], op).unwrap_or(None);
-            let ctx = StepCtx { names: &prog.names, port, observed: None };
-            let (set, rule, branches) = belief.predict(&model, op, &ctx);
-            prop_assert!(!set.members().is_empty());
-            prop_assert!(RULES.iter().any(|r| r.id == rule), "undocumented rule {}", rule);
-            prop_assert!(ids.contains(&rule), "rule {} is not one of the model's", rule);
-            for b in &branches {
-                prop_assert_eq!(consistent(&b.state), Ok(()));
-            }
-            belief.advance(branches, None);
-        }
-        // One more statement of any kind, on any slot, with any port.
-        let (op, port) = extra;
-        let slots = prog.slots() as u16;
-        let op = match op {
-            Op::Socket { kind, other, .. } => Op::Socket { slot: slots, kind, other },
-            Op::Accept { listener, .. } if listener < slots => Op::Accept { slot: slots, listener },
-            Op::Accept { .. } => return Ok(()),
-            op if op.subject().is_some_and(|s| s >= slots) => return Ok(()),
-            op => op,
-        };
-        let names: Vec<Name> = prog.names.iter().cloned().chain([Name::new("extra")]).collect();
-        for st in &mut belief.states {
-            st.slots.resize(slots as usize + 1, SlotState::Unused);
-        }
-        let ctx = StepCtx { names: &names, port, observed: None };
-        let (set, rule, branches) = belief.predict(&model, &op, &ctx);
-        prop_assert!(!set.members().is_empty());
-        prop_assert!(ids.contains(&rule), "rule {} is not one of the model's", rule);
-        for b in &branches {
-            prop_assert_eq!(consistent(&b.state), Ok(()));
-        }
+        check_total(&model, seed, extra)?;
+    }
+
+    /// The same for the FreeBSD models (bare, 11 to 15) and the macOS model.
+    #[test]
+    fn the_bsd_models_are_total(seed in any::<u64>(), extra in any_op(12), which in 0usize..7) {
+        check_total(&bsd_model(which), seed, extra)?;
     }
 
     /// Generated cases are valid: names follow the rules and every `@NAME`
     /// names a socket that holds a port in every state the model allows.
     #[test]
     fn generated_cases_are_valid(seed in any::<u64>()) {
-        let model = Linux::new(None, false);
-        let cfg = GenConfig { max_len: 30, other: true, probe: true };
-        let c = generate::case_from_seed(seed, cfg, &model);
-        prop_assert!(c.len() >= 2 && c.len() <= 30, "{} statements", c.len());
-        let prog = case::compile(&c).unwrap();
-        prop_assert!(sockdiff::run::predict_case(&model, &prog).is_ok(), "{}", case::print(&c));
-        for s in c.stmts() {
-            if let Stmt::Connect { addr, .. } | Stmt::Probe { addr, .. } = s {
-                prop_assert!(addr.is_loopback());
-            }
-        }
+        check_generated(&Linux::new(None, false), seed)?;
+    }
+
+    /// The same with the BSD models driving the generator.
+    #[test]
+    fn generated_cases_are_valid_for_bsd(seed in any::<u64>(), which in 0usize..7) {
+        check_generated(&bsd_model(which), seed)?;
     }
 }
 
@@ -223,5 +259,20 @@ fn every_documented_linux_rule_has_a_meaning_and_a_source() {
     assert!(linux.len() >= 40, "{} Linux rules", linux.len());
     for r in linux {
         assert!(r.meaning.len() > 30 && r.source.len() > 10, "{}", r.id);
+    }
+}
+
+#[test]
+fn every_documented_bsd_rule_has_a_meaning_a_source_and_a_confidence() {
+    let bsd: Vec<_> =
+        RULES.iter().filter(|r| ["bsd.", "freebsd.", "macos."].iter().any(|f| r.id.starts_with(f))).collect();
+    assert!(bsd.len() >= 60, "{} BSD rules", bsd.len());
+    for r in bsd {
+        assert!(r.meaning.len() > 30 && r.source.len() > 10, "{}", r.id);
+        assert!(r.source.contains("confidence:") || r.source.contains("tool convention"), "{}", r.id);
+    }
+    for m in [Bsd::freebsd(None), Bsd::freebsd(Version::parse("11")), Bsd::macos(None)] {
+        let ids = m.rule_ids();
+        assert!(ids.iter().all(|id| !id.starts_with("linux.")), "{ids:?}");
     }
 }

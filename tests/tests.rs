@@ -6,3 +6,4 @@ mod util;
 mod cli;
 mod live;
 mod props;
+mod source_notes;

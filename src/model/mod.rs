@@ -9,6 +9,7 @@
 //! the caller keeps every state that agrees with what really happened (see
 //! [`Belief`]).
 
+pub mod bsd;
 pub mod linux;
 pub mod rules;
 pub mod state;
@@ -100,6 +101,8 @@ pub struct HostSettings {
 pub fn for_spec(spec: &ModelSpec, host: &HostSettings) -> Option<Box<dyn Model>> {
     match spec.platform {
         Platform::Linux => Some(Box::new(linux::Linux::new(spec.version.clone(), host.bindv6only))),
+        Platform::FreeBsd => Some(Box::new(bsd::Bsd::freebsd(spec.version.clone()))),
+        Platform::MacOs => Some(Box::new(bsd::Bsd::macos(spec.version.clone()))),
         _ => None,
     }
 }

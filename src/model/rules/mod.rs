@@ -24,11 +24,17 @@ macro_rules! rules {
     };
 }
 
+mod bsd;
+mod freebsd;
 mod linux;
+mod macos;
+pub use bsd::*;
+pub use freebsd::*;
 pub use linux::*;
+pub use macos::*;
 
 /// Every rule table; [`RULES`] is all of them in one list.
-pub const TABLES: &[&[Rule]] = &[LINUX_RULES];
+pub const TABLES: &[&[Rule]] = &[LINUX_RULES, BSD_RULES, FREEBSD_RULES, MACOS_RULES];
 
 /// Every rule of every model.
 pub static RULES: std::sync::LazyLock<Vec<Rule>> =
@@ -39,7 +45,19 @@ pub type Range = (Option<&'static [u32]>, Option<&'static [u32]>);
 
 /// Version ranges of the rules that do not hold in every version the model
 /// covers: `(id, range)`.
-pub const VERSION_RANGES: &[(&str, Range)] = &[(LINUX_TCP_FASTREUSE_STALE, (None, Some(&[6, 8])))];
+pub const VERSION_RANGES: &[(&str, Range)] = &[
+    (LINUX_TCP_FASTREUSE_STALE, (None, Some(&[6, 8]))),
+    (FREEBSD_UID, (Some(&[15]), None)),
+    (FREEBSD_UID_LB_EXCEPTION, (Some(&[12]), Some(&[15]))),
+    (FREEBSD_UID_LEGACY, (None, Some(&[12]))),
+    (FREEBSD_REUSEPORT_LB_BIND, (Some(&[12]), None)),
+    (FREEBSD_REUSEPORT_LB_GROUP, (Some(&[12]), None)),
+    (FREEBSD_DELIVER_LB_FIRST, (Some(&[12]), None)),
+    (FREEBSD_LB_PENDING, (Some(&[15]), None)),
+    (FREEBSD_LB_CONNECT, (Some(&[15]), None)),
+    (FREEBSD_NOLOCALTIMEWAIT, (Some(&[14]), None)),
+    (FREEBSD_WRONG_FAMILY_LEGACY, (None, Some(&[13]))),
+];
 
 /// Whether rule `id` can decide anything for `version` (`None`: the newest).
 pub fn applies(id: &str, version: Option<&crate::platform::Version>) -> bool {
@@ -77,7 +95,8 @@ mod tests {
             let parts: Vec<&str> = r.id.split('.').collect();
             assert_eq!(parts.len(), 3, "{}", r.id);
             assert!(["linux", "freebsd", "macos", "windows", "wine", "bsd"].contains(&parts[0]), "{}", r.id);
-            assert!(parts[1].chars().all(|c| c.is_ascii_lowercase()), "{}", r.id);
+            // One lowercase word; SPEC §1 names `v6` as an area.
+            assert!(parts[1].chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()), "{}", r.id);
             assert!(parts[2].chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{}", r.id);
             assert!(!r.meaning.is_empty() && !r.source.is_empty(), "{}", r.id);
         }
