@@ -12,6 +12,8 @@
 pub mod linux;
 pub mod rules;
 pub mod state;
+pub mod windows;
+pub mod wine;
 
 pub use state::{PortVal, SockId, State};
 
@@ -100,6 +102,8 @@ pub struct HostSettings {
 pub fn for_spec(spec: &ModelSpec, host: &HostSettings) -> Option<Box<dyn Model>> {
     match spec.platform {
         Platform::Linux => Some(Box::new(linux::Linux::new(spec.version.clone(), host.bindv6only))),
+        Platform::Windows => Some(Box::new(windows::Windows::new(spec.version.clone()))),
+        Platform::Wine => Some(Box::new(wine::Wine::new(spec.version.clone()))),
         _ => None,
     }
 }

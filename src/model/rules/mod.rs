@@ -25,10 +25,14 @@ macro_rules! rules {
 }
 
 mod linux;
+mod windows;
+mod wine;
 pub use linux::*;
+pub use windows::*;
+pub use wine::*;
 
 /// Every rule table; [`RULES`] is all of them in one list.
-pub const TABLES: &[&[Rule]] = &[LINUX_RULES];
+pub const TABLES: &[&[Rule]] = &[LINUX_RULES, WINDOWS_RULES, WINE_RULES];
 
 /// Every rule of every model.
 pub static RULES: std::sync::LazyLock<Vec<Rule>> =
@@ -39,7 +43,18 @@ pub type Range = (Option<&'static [u32]>, Option<&'static [u32]>);
 
 /// Version ranges of the rules that do not hold in every version the model
 /// covers: `(id, range)`.
-pub const VERSION_RANGES: &[(&str, Range)] = &[(LINUX_TCP_FASTREUSE_STALE, (None, Some(&[6, 8])))];
+pub const VERSION_RANGES: &[(&str, Range)] = &[
+    (LINUX_TCP_FASTREUSE_STALE, (None, Some(&[6, 8]))),
+    // Enhanced socket security came with Windows Server 2003 (5.2).
+    (WINDOWS_LEGACY_XP, (None, Some(&[5, 2]))),
+    (WINDOWS_TCP_SAME_EXCL_NEW, (Some(&[5, 2]), None)),
+    (WINDOWS_TCP_SAME_EXCL_OLD, (Some(&[5, 2]), None)),
+    (WINDOWS_TCP_SAME_REUSE_BOTH, (Some(&[5, 2]), None)),
+    (WINDOWS_TCP_SAME_REUSE_NEW_ONLY, (Some(&[5, 2]), None)),
+    (WINDOWS_TCP_SAME_DEFAULT, (Some(&[5, 2]), None)),
+    (WINDOWS_TCP_E_WILD, (Some(&[5, 2]), None)),
+    (WINDOWS_TCP_N_WILD, (Some(&[5, 2]), None)),
+];
 
 /// Whether rule `id` can decide anything for `version` (`None`: the newest).
 pub fn applies(id: &str, version: Option<&crate::platform::Version>) -> bool {
