@@ -2,7 +2,8 @@
 //! symbolic ports taken below the dynamic range (49152-65535) and never
 //! reused within 65 s. SO_EXCLUSIVEADDRUSE is set raw (socket2 lacks it);
 //! WSA error codes map to SPEC §3 names. `as other` needs a second account
-//! and is skipped.
+//! and is skipped. Under Wine (ntdll exports `wine_get_version`) the host
+//! model is `wine` and the fingerprint says so.
 
 use super::core::{CONNECT_TIMEOUT, HostOps, domain_type};
 use super::ports::PortPool;
@@ -12,23 +13,72 @@ use crate::model::HostSettings;
 use crate::outcome::{Errno, Outcome};
 use crate::platform::Platform;
 use socket2::{SockAddr, Socket};
+use std::ffi::CStr;
 use std::io;
 use std::os::windows::io::AsRawSocket;
 use std::time::Duration;
 use windows_sys::Win32::Networking::WinSock as ws;
-
-/// The platform whose model describes this host.
-pub const HOST_PLATFORM: Platform = Platform::Windows;
+use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleA, GetProcAddress};
+use windows_sys::Win32::System::SystemInformation::OSVERSIONINFOW;
 
 /// Symbolic ports: above the well-known ports, below the dynamic range.
 const PORTS: (u16, u16) = (20000, 49152);
 
+/// The platform whose model describes this host: `wine` under Wine.
+pub fn host_platform() -> Platform {
+    if wine_version().is_some() { Platform::Wine } else { Platform::Windows }
+}
+
+/// An export of ntdll.dll, if it has it.
+fn ntdll_export(name: &CStr) -> Option<unsafe extern "system" fn() -> isize> {
+    // SAFETY: both names are NUL-terminated; ntdll is loaded in every process.
+    unsafe {
+        let ntdll = GetModuleHandleA(c"ntdll.dll".as_ptr().cast());
+        if ntdll.is_null() {
+            return None;
+        }
+        GetProcAddress(ntdll, name.as_ptr().cast())
+    }
+}
+
+/// Wine's version (`8.0`) if this process runs under Wine: Wine's ntdll
+/// exports `wine_get_version`, Windows' does not.
+pub fn wine_version() -> Option<String> {
+    let f = ntdll_export(c"wine_get_version")?;
+    // SAFETY: wine_get_version takes no arguments and returns a static C string.
+    let text = unsafe {
+        let get: unsafe extern "C" fn() -> *const std::ffi::c_char = std::mem::transmute(f);
+        let p = get();
+        if p.is_null() {
+            return Some(String::new());
+        }
+        CStr::from_ptr(p).to_string_lossy().into_owned()
+    };
+    // Keep the numeric part (`8.0` of `8.0-rc1`).
+    let end = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    Some(text[..end].trim_end_matches('.').to_string())
+}
+
+/// Major, minor and build number from RtlGetVersion (GetVersionEx lies to
+/// programs without a manifest).
+fn windows_version() -> Option<(u32, u32, u32)> {
+    let f = ntdll_export(c"RtlGetVersion")?;
+    let mut info: OSVERSIONINFOW = unsafe { std::mem::zeroed() };
+    info.dwOSVersionInfoSize = std::mem::size_of::<OSVERSIONINFOW>() as u32;
+    // SAFETY: RtlGetVersion(PRTL_OSVERSIONINFOW) -> NTSTATUS fills the struct.
+    let status = unsafe {
+        let get: unsafe extern "system" fn(*mut OSVERSIONINFOW) -> i32 = std::mem::transmute(f);
+        get(&mut info)
+    };
+    (status == 0).then_some((info.dwMajorVersion, info.dwMinorVersion, info.dwBuildNumber))
+}
+
 /// Nothing to prepare: Windows has no network namespaces.
 pub fn prepare_process(iso: &Isolation) -> Result<Prepared, ExecError> {
     let mut warnings = Vec::new();
-    if *iso == Isolation::PrivateNetns {
+    if *iso == Isolation::PrivateNetns && wine_version().is_none() {
         warnings.push(
-            "Windows has no network namespaces: cases run on the host's own stack (run on an otherwise idle machine)"
+            "Windows has no network namespaces: cases run on the host's own stack (run on an otherwise idle machine; see the README)"
                 .into(),
         );
     }
@@ -44,14 +94,18 @@ pub fn host_settings(_prep: &Prepared) -> HostSettings {
     HostSettings::default()
 }
 
-/// Identity of this Windows host.
+/// Identity of this Windows host: `Windows` (or `Windows (Wine 8.0)`),
+/// release `10.0.19045`, build number.
 pub fn identity() -> HostIdentity {
-    HostIdentity {
-        os: "Windows".into(),
-        release: std::env::var("OS").unwrap_or_default(),
-        build: String::new(),
-        arch: std::env::consts::ARCH.into(),
-    }
+    let (release, build) = match windows_version() {
+        Some((major, minor, build)) => (format!("{major}.{minor}.{build}"), build.to_string()),
+        None => (String::new(), String::new()),
+    };
+    let os = match wine_version() {
+        Some(v) => format!("Windows (Wine {v})"),
+        None => "Windows".into(),
+    };
+    HostIdentity { os, release, build, arch: std::env::consts::ARCH.into() }
 }
 
 /// The host side of the Windows executor.
