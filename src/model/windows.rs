@@ -330,6 +330,7 @@ impl Windows {
         let mut refusals: Vec<Verdict> = Vec::new();
         let mut allowing: Vec<Verdict> = Vec::new();
         let mut other_stack = false;
+        let mut dual_shared_holder = false;
         let mut connection_overlap = None;
         let mut other_user_overlap = false;
         for t_id in st.holders(proto, port, Some(id)) {
@@ -341,6 +342,12 @@ impl Windows {
             };
             let t_sh = share(&t.bound_opts);
             let t_slots = stack_slots(t.kind.family, t_addr, t.bound_opts.v6only, t_sh, false);
+            // Rule 16: a dual-stack [::] without the exclusive option leaves IPv4 alone.
+            dual_shared_holder |= t.kind.family == Family::V6
+                && t_addr == Addr::Any6
+                && !t.bound_opts.v6only
+                && t_sh != Share::Excl
+                && n_slots.iter().any(|s| s.stack == Stack::V4);
             for ns in &n_slots {
                 for ts in &t_slots {
                     if ns.stack != ts.stack {
@@ -385,6 +392,7 @@ impl Windows {
             let relevant = allowing.iter().find(|v| v.rule != WINDOWS_TCP_DISJOINT);
             rule = match (open, relevant, allowing.first()) {
                 (Some(v), _, _) | (None, Some(v), _) | (None, None, Some(v)) => v.rule,
+                _ if dual_shared_holder => WINDOWS_DUAL_STACK_SHARED,
                 _ if other_stack => WINDOWS_V6_SEPARATE,
                 _ => WINDOWS_BIND_FREE,
             };
@@ -454,10 +462,8 @@ impl Windows {
         let bound = s.local.is_some();
         match opt {
             SockOpt::ReusePort | SockOpt::ReusePortLb => fail(WINDOWS_UNKNOWN_OPTION, ENOPROTOOPT, st),
+            SockOpt::V6Only if self.is_wine() => super::wine::set_v6only(st, id, on),
             SockOpt::V6Only if s.kind.family == Family::V4 => {
-                if self.is_wine() {
-                    return super::wine::v6only_on_v4(st, bound);
-                }
                 fail_set(WINDOWS_V6ONLY_ON_V4, &[EINVAL, ENOPROTOOPT], st)
             }
             SockOpt::V6Only if bound => fail(WINDOWS_V6ONLY_AFTER_BIND, EINVAL, st),
@@ -498,21 +504,20 @@ impl Windows {
             Err(p) => return p,
         };
         let s = st.sock(id);
-        if addr.family() != s.kind.family {
-            if self.is_wine() {
-                return super::wine::bind_family_mismatch(st, s, addr);
-            }
-            return fail(WINDOWS_BIND_FAMILY, EFAULT, st);
-        }
-        if s.local.is_some() {
-            return fail(WINDOWS_BIND_TWICE, EINVAL, st);
-        }
         let port = match ctx.port {
             Some(PortArg::Val(p)) => Some(p),
             _ => None,
         };
         if self.is_wine() {
             return super::wine::bind(self, st, id, addr, port, ctx);
+        }
+        if addr.family() != s.kind.family {
+            // Which check comes first on a bound socket is not documented.
+            let errs: &[Errno] = if s.local.is_some() { &[EFAULT, EINVAL] } else { &[EFAULT] };
+            return fail_set(WINDOWS_BIND_FAMILY, errs, st);
+        }
+        if s.local.is_some() {
+            return fail(WINDOWS_BIND_TWICE, EINVAL, st);
         }
         if addr == Addr::TestNet {
             return fail(WINDOWS_BIND_NONLOCAL, EADDRNOTAVAIL, st);
@@ -561,17 +566,19 @@ impl Windows {
             Err(p) => return p,
         };
         let s = st.sock(id);
+        if self.is_wine() {
+            return super::wine::listen(st, id, ctx);
+        }
         if !s.is_tcp() {
-            return fail(WINDOWS_LISTEN, EOPNOTSUPP, st);
+            // The reference names both codes; which check comes first is not documented.
+            let errs: &[Errno] = if s.local.is_none() { &[EINVAL, EOPNOTSUPP] } else { &[EOPNOTSUPP] };
+            return fail_set(WINDOWS_LISTEN, errs, st);
         }
         if s.local.is_none() {
             return fail(WINDOWS_LISTEN, EINVAL, st);
         }
         if s.tcp == Tcp::Listen {
             return ok(WINDOWS_LISTEN, st.clone());
-        }
-        if self.is_wine() {
-            return super::wine::listen(st, id, ctx);
         }
         if s.connected_once || s.tcp != Tcp::Closed {
             return fail(WINDOWS_LISTEN, EISCONN, st);
@@ -609,21 +616,31 @@ impl Windows {
             if s.tcp == Tcp::SynSent {
                 return fail(WINDOWS_TCP_CONNECT, EALREADY, st);
             }
+            if self.is_wine() && s.connect_failed {
+                // Linux still has the socket connecting: this connect only ends that.
+                let mut ns = st.clone();
+                ns.sock_mut(id).connect_failed = false;
+                return Prediction::one(WINE_LINUX_ERRORS, Outcome::Err(ECONNABORTED), ns);
+            }
+        }
+        let mut base = st.clone();
+        if self.is_wine() && !s.is_tcp() && s.local.is_none() {
+            // Linux binds a UDP socket before it looks at the address; Wine
+            // counts it bound only if the connect succeeds.
+            let p = base.ephemeral(ctx.observed);
+            autobind(&mut base, id, wildcard(s.kind.family), p);
+            base.sock_mut(id).connect_failed = true;
         }
         let local = s.local.map(|l| l.addr);
-        if let Some(p) = self.family_refusal(st, s.kind.family, s.opts.v6only, local, dst, s.kind.proto) {
+        let v6only = s.opts.v6only || (self.is_wine() && local == Some(Addr::Lo6));
+        if let Some(p) = self.family_refusal(&base, s.kind.family, v6only, local, dst, s.kind.proto) {
             return p;
         }
         if !s.is_tcp() {
-            return self.connect_udp(st, id, dst, dport, ctx);
+            return self.connect_udp(&base, id, dst, dport, ctx);
         }
         let dst = peer_form(s.kind.family, dst);
         let mut ns = st.clone();
-        if self.is_wine() && s.connect_failed {
-            // Linux still has the socket connecting: this connect only ends that.
-            ns.sock_mut(id).connect_failed = false;
-            return Prediction::one(WINE_LINUX_ERRORS, Outcome::Err(ECONNABORTED), ns);
-        }
         // Rule 29: an unbound socket is bound first; the binding stays.
         match ns.sock(id).local {
             None => {
@@ -659,7 +676,15 @@ impl Windows {
         }
         let (listeners, _) = self.tcp_listeners(st, dst, dport);
         if listeners.is_empty() {
-            ns.sock_mut(id).connect_failed = self.is_wine();
+            if self.is_wine() {
+                // Linux gives a port that bind did not lock back; Wine still
+                // counts the socket as bound (connect_bound).
+                let sm = ns.sock_mut(id);
+                sm.connect_failed = true;
+                if !sm.port_locked {
+                    sm.local = None;
+                }
+            }
             return Prediction::one(WINDOWS_TCP_CONNECT, Outcome::Err(ECONNREFUSED), ns);
         }
         connected(&mut ns);
@@ -670,6 +695,7 @@ impl Windows {
 
     fn connect_udp(&self, st: &State, id: SockId, dst: Addr, dport: PortVal, ctx: &StepCtx<'_>) -> Prediction {
         let mut ns = st.clone();
+        ns.sock_mut(id).connect_failed = false;
         let family = ns.sock(id).kind.family;
         if ns.sock(id).local.is_none() {
             let p = ns.ephemeral(ctx.observed);
@@ -925,7 +951,7 @@ pub(super) fn commit_bind(ns: &mut State, id: SockId, addr: Addr, port: PortVal,
 }
 
 /// A socket bound by connect.
-fn autobind(ns: &mut State, id: SockId, addr: Addr, port: PortVal) {
+pub(super) fn autobind(ns: &mut State, id: SockId, addr: Addr, port: PortVal) {
     let seq = ns.tick();
     let s = ns.sock_mut(id);
     let addr = if s.kind.family == Family::V6 && addr.family() == Family::V4 { Addr::Any6 } else { addr };
@@ -938,6 +964,12 @@ fn autobind(ns: &mut State, id: SockId, addr: Addr, port: PortVal) {
 /// Turns a bound socket into a listener (the port is the observed one if
 /// the OS had to pick one).
 pub(super) fn start_listening(ns: &mut State, id: SockId, ctx: &StepCtx<'_>) {
+    if ns.sock(id).local.is_none() {
+        // Linux binds a socket whose port it took back (Wine).
+        let p = ns.ephemeral(ctx.observed);
+        let f = ns.sock(id).kind.family;
+        ns.sock_mut(id).local = Some(Endpoint { addr: wildcard(f), port: p });
+    }
     let s = ns.sock_mut(id);
     s.tcp = Tcp::Listen;
     s.listen_refused = false;
@@ -1252,7 +1284,7 @@ pub(crate) mod tests {
                 "ECONNREFUSED",
                 "EINVAL",
                 "ok",
-                "EOPNOTSUPP",
+                "{EINVAL,EOPNOTSUPP}",
                 "EOPNOTSUPP"
             ]
         );

@@ -60,23 +60,32 @@ impl Model for Wine {
     }
 }
 
-/// IPV6_V6ONLY on an IPv4 socket: Wine accepts it (and ignores it) until
-/// the socket is bound, then EINVAL like any IPV6_V6ONLY after bind.
-pub(super) fn v6only_on_v4(st: &State, bound: bool) -> Prediction {
-    if bound {
+/// IPV6_V6ONLY under Wine: EINVAL once the Linux socket has a port (even
+/// one a failed UDP connect gave it); on an IPv4 socket accepted and
+/// ignored; else set.
+pub(super) fn set_v6only(st: &State, id: SockId, on: bool) -> Prediction {
+    let s = st.sock(id);
+    if s.local.is_some() {
         return fail(WINE_LINUX_ERRORS, EINVAL, st);
     }
-    ok(WINE_LINUX_ERRORS, st.clone())
+    let mut ns = st.clone();
+    if s.kind.family == Family::V6 {
+        ns.sock_mut(id).opts.v6only = on;
+    }
+    ok(WINE_LINUX_ERRORS, ns)
 }
 
-/// An address of the other family in bind: Linux's answer, mapped back.
-pub(super) fn bind_family_mismatch(st: &State, s: &Sock, _addr: Addr) -> Prediction {
-    // Linux's EAFNOSUPPORT arrives as WSAEOPNOTSUPP (STATUS_NOT_SUPPORTED).
-    let e = match s.kind.family {
-        Family::V4 => EOPNOTSUPP,
-        Family::V6 => EINVAL,
-    };
-    fail(WINE_LINUX_ERRORS, e, st)
+/// Wine's own "bound" flag: set by a bind, by any TCP connect that reached
+/// Linux (even a refused one) and by a UDP connect that succeeded.
+fn wine_bound(s: &Sock) -> bool {
+    if s.is_tcp() { s.local.is_some() || s.connect_bound } else { s.local.is_some() && !s.connect_failed }
+}
+
+/// The address Linux binds for a Wine UDP socket: an IPv4 address other
+/// than 127.0.0.1 that no interface has as its own (127.0.0.2, 192.0.2.1)
+/// becomes 0.0.0.0 (wine server/sock.c bind_to_interface fallback).
+fn udp_linux_addr(n: &Sock, addr: Addr) -> Addr {
+    if !n.is_tcp() && matches!(addr, Addr::Lo4b | Addr::TestNet) { Addr::Any4 } else { addr }
 }
 
 fn is_any(a: Addr) -> bool {
@@ -181,23 +190,41 @@ pub(super) fn bind(
 ) -> Prediction {
     let n = st.sock(id);
     let tcp = n.is_tcp();
+    if wine_bound(n) {
+        return fail(WINDOWS_BIND_TWICE, EINVAL, st);
+    }
+    if addr.family() != n.kind.family {
+        // Linux's EAFNOSUPPORT arrives as WSAEOPNOTSUPP (STATUS_NOT_SUPPORTED);
+        // an IPv4 sockaddr is too short for an IPv6 socket (EINVAL).
+        let e = if n.kind.family == Family::V4 { EOPNOTSUPP } else { EINVAL };
+        return fail(WINE_LINUX_ERRORS, e, st);
+    }
     if let (true, Some(p)) = (tcp, port) {
         if let Some((e, match_any)) = table_check(st, id, n, addr, p) {
             return fail(if match_any { WINE_TCP_EXCL_WILDCARD } else { WINE_TCP_TABLE }, e, st);
         }
     }
-    if addr == Addr::TestNet {
+    let linux = udp_linux_addr(n, addr);
+    if n.local.is_some() {
+        // A failed UDP connect left Linux's socket bound.
+        return fail(WINE_LINUX_ERRORS, EINVAL, st);
+    }
+    if linux == Addr::TestNet {
         return fail(WINE_LINUX_ERRORS, EADDRNOTAVAIL, st);
     }
     if addr.is_mapped() && n.opts.v6only {
         return fail(WINE_LINUX_ERRORS, EINVAL, st);
     }
+    let reason = if linux != addr { WINE_UDP_INTERFACE_BIND } else { WINE_PORT_ZERO };
     let Some(port) = port else {
         let mut ns = st.clone();
         let p = ns.ephemeral(ctx.observed);
-        commit_bind(&mut ns, id, addr, p, false);
-        return ok(WINE_PORT_ZERO, ns);
+        commit_bind(&mut ns, id, linux, p, false);
+        ns.sock_mut(id).bound_addr = Some(addr);
+        return ok(reason, ns);
     };
+    let requested = addr;
+    let addr = linux;
     let me = linux_addr(n, addr);
     let blocked = if tcp { linux_tcp_blocked(st, id, &me, port) } else { linux_udp_blocked(st, id, n, &me, port) };
     let reason = if tcp { WINE_TCP_HOST_REUSEADDR } else { WINE_TCP_ONLY };
@@ -205,7 +232,9 @@ pub(super) fn bind(
         // Wine turns Linux's EADDRINUSE into EACCES for a SO_REUSEADDR socket.
         return fail(reason, if n.opts.reuseaddr { EACCES } else { EADDRINUSE }, st);
     }
-    let reason = if tcp {
+    let reason = if reason == WINE_UDP_INTERFACE_BIND {
+        reason
+    } else if tcp {
         let check = w.check_bind(st, id, n, addr, port);
         match check.connection_overlap {
             _ if check.other_user_overlap => WINE_NO_USERS,
@@ -216,17 +245,36 @@ pub(super) fn bind(
     } else {
         WINE_TCP_ONLY
     };
-    w.bind_outcomes(st, id, addr, port, &[Outcome::Ok], reason)
+    let mut ns = st.clone();
+    commit_bind(&mut ns, id, addr, port, true);
+    ns.sock_mut(id).bound_addr = Some(requested);
+    ok(reason, ns)
 }
 
-/// listen under Wine on a bound TCP socket that does not listen yet: Linux
-/// refuses a connected socket and an address an overlapping socket listens on.
+/// listen under Wine: Wine wants a bound socket (EINVAL, before it looks at
+/// the type) and a stream one (EOPNOTSUPP); Linux refuses a connected or
+/// still-connecting socket (EINVAL) and an address an overlapping socket
+/// listens on (EADDRINUSE).
 pub(super) fn listen(st: &State, id: SockId, ctx: &StepCtx<'_>) -> Prediction {
     let s = st.sock(id);
+    if !wine_bound(s) {
+        return fail(WINDOWS_LISTEN, EINVAL, st);
+    }
+    if !s.is_tcp() {
+        return fail(WINDOWS_LISTEN, EOPNOTSUPP, st);
+    }
+    if s.tcp == Tcp::Listen {
+        return ok(WINDOWS_LISTEN, st.clone());
+    }
     if s.connected_once || s.tcp != Tcp::Closed || s.connect_failed {
         return fail(WINE_LINUX_ERRORS, EINVAL, st);
     }
-    let local = s.local.expect("bound");
+    let Some(local) = s.local else {
+        // Linux took the port back after a failed connect: it binds a new one.
+        let mut ns = st.clone();
+        start_listening(&mut ns, id, ctx);
+        return ok(WINDOWS_LISTEN, ns);
+    };
     let me = linux_addr(s, local.addr);
     if linux_tcp_blocked(st, id, &me, local.port) {
         let mut ns = st.clone();

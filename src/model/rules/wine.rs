@@ -37,6 +37,9 @@ rules! {
     WINE_PORT_ZERO = "wine.any.port-zero",
         "A port-0 bind is not checked against Wine's table (Linux picks the port).",
         "wine server/sock.c should_track_conflicts_for_addr (port 0 is not tracked); runs under Wine 8.0.";
+    WINE_UDP_INTERFACE_BIND = "wine.udp.interface-bind",
+        "A UDP bind to an IPv4 address other than 127.0.0.1 that no interface has as its own (127.0.0.2, 192.0.2.1) binds 0.0.0.0 on Linux: it succeeds, conflicts like a wildcard and receives for every address (Windows: EADDRNOTAVAIL for 192.0.2.1, a specific binding for 127.0.0.2).",
+        "wine server/sock.c IOCTL_AFD_BIND and bind_to_interface (the wildcard fallback for datagram sockets); runs under Wine 8.0 (found by fuzz).";
     WINE_LINUX_ERRORS = "wine.any.linux-errors",
         "Where Windows' error code is not documented exactly, Wine answers with the code Linux gives for the same call, mapped back to Winsock.",
         "wine server/sock.c sock_get_ntstatus; dlls/ws2_32 (NTSTATUS to WSA codes); runs under Wine 8.0.";
