@@ -216,7 +216,18 @@ pub fn line_of(path: &Path, index: usize) -> usize {
 fn predict(a: PredictArgs) -> Result<u8> {
     let specs = platforms(&a.platform)?;
     let host = HostSettings::default();
-    let models: Vec<Box<dyn Model>> = specs.iter().map(|s| model_for(s, &host)).collect::<Result<_>>()?;
+    let models: Vec<Box<dyn Model>> = if a.platform == "all" {
+        // The OSes this build has a model of; the others are named once.
+        let (have, lack): (Vec<&ModelSpec>, Vec<&ModelSpec>) =
+            specs.iter().partition(|s| model::for_spec(s, &host).is_some());
+        if !lack.is_empty() {
+            let names: Vec<String> = lack.iter().map(|s| s.to_string()).collect();
+            eprintln!("warning: no {} model in this build yet: left out", names.join(", "));
+        }
+        have.into_iter().map(|s| model_for(s, &host)).collect::<Result<_>>()?
+    } else {
+        specs.iter().map(|s| model_for(s, &host)).collect::<Result<_>>()?
+    };
     let files = case_files(&a.files)?;
     let many_files = files.len() > 1;
     let many_models = models.len() > 1;

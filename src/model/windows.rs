@@ -18,7 +18,7 @@
 
 use super::linux::{fail, ok, pending_of, same_endpoint, source_for, wildcard};
 use super::rules::*;
-use super::state::{Endpoint, Life, Opts, PortVal, SlotState, Sock, SockId, State, Tcp};
+use super::state::{Endpoint, Life, Opts, PortVal, SlotState, Sock, SockId, State, Tcp, View};
 use super::{Branch, Model, PortArg, Prediction, StepCtx, rule_ids_of};
 use crate::case::{Addr, Family, Kind, Op, Proto, Slot, SockOpt};
 use crate::outcome::{Errno, Outcome};
@@ -487,7 +487,7 @@ impl Windows {
                 }
                 // Rule 2 / Q7: accepted or refused, it changes nothing for the bound socket.
                 if self.is_wine() {
-                    return ok(WINDOWS_OPTION_TIMING, ns);
+                    return ok(WINE_OPTIONS_AFTER_BIND, ns);
                 }
                 choice(WINDOWS_OPTION_TIMING, vec![(OK, ns), (Outcome::Err(EINVAL), st.clone())])
             }
@@ -627,13 +627,13 @@ impl Windows {
         if self.is_wine() && !s.is_tcp() && s.local.is_none() {
             // Linux binds a UDP socket before it looks at the address; Wine
             // counts it bound only if the connect succeeds.
-            let p = base.ephemeral(ctx.observed);
-            autobind(&mut base, id, wildcard(s.kind.family), p);
-            base.sock_mut(id).connect_failed = true;
+            // If the connect fails, getsockname knows no port: the model neither.
+            let sm = base.sock_mut(id);
+            sm.connect_bound = true;
+            sm.connect_failed = true;
         }
         let local = s.local.map(|l| l.addr);
-        let v6only = s.opts.v6only || (self.is_wine() && local == Some(Addr::Lo6));
-        if let Some(p) = self.family_refusal(&base, s.kind.family, v6only, local, dst, s.kind.proto) {
+        if let Some(p) = self.family_refusal(&base, s.kind.family, s.opts.v6only, local, dst, s.kind.proto) {
             return p;
         }
         if !s.is_tcp() {
@@ -641,6 +641,13 @@ impl Windows {
         }
         let dst = peer_form(s.kind.family, dst);
         let mut ns = st.clone();
+        if self.is_wine() && s.kind.family == Family::V6 {
+            if s.mapped_ops && !dst.is_mapped() {
+                ns.sock_mut(id).tcp = Tcp::SynSent;
+                return Prediction::one(WINE_TCP_MAPPED_OPS, Outcome::Err(ETIMEDOUT), ns);
+            }
+            ns.sock_mut(id).mapped_ops |= dst.is_mapped();
+        }
         // Rule 29: an unbound socket is bound first; the binding stays.
         match ns.sock(id).local {
             None => {
@@ -666,11 +673,25 @@ impl Windows {
             sm.connected_once = true;
             sm.peer = Some(peer);
         };
+        if self.is_wine() && s.local.is_some() {
+            // Linux: a bound socket's 4-tuple must be unused; a TIME_WAIT
+            // entry holding it is taken over (timestamps are on).
+            let me_view = View::of(me.kind.family, src, me.opts.v6only);
+            for t_id in st.holders(Proto::Tcp, l.port, Some(id)) {
+                let t = st.sock(t_id);
+                if t.view() == Some(me_view) && t.peer.is_some_and(|p| same_endpoint(p, peer)) {
+                    if t.life != (Life::Orphan { tw: true }) {
+                        return fail(WINE_LINUX_ERRORS, EADDRNOTAVAIL, st);
+                    }
+                    ns.sock_mut(t_id).life = Life::Gone;
+                }
+            }
+        }
         if same_endpoint(Endpoint { addr: src, port: l.port }, peer) {
             let mut yes = ns.clone();
             connected(&mut yes);
             if self.is_wine() {
-                return ok(WINDOWS_TCP_CONNECT, yes);
+                return ok(WINE_LINUX_ERRORS, yes);
             }
             return choice(WINDOWS_TCP_CONNECT, vec![(OK, yes), (Outcome::Err(ECONNREFUSED), ns)]);
         }
@@ -771,7 +792,8 @@ impl Windows {
             gone.slots[slot as usize] = SlotState::Dead;
             return choice(WINDOWS_TCP_ACCEPT, vec![(OK, ns), (Outcome::Err(ECONNRESET), gone)]);
         }
-        ok(WINDOWS_TCP_ACCEPT, ns)
+        // Linux hands a reset connection out like any other.
+        ok(if reset { WINE_LINUX_ERRORS } else { WINDOWS_TCP_ACCEPT }, ns)
     }
 
     fn close(&self, st: &State, slot: Slot) -> Prediction {
@@ -791,7 +813,7 @@ impl Windows {
                 // Connections still queued are reset.
                 for c in pending_of(st, id) {
                     if let Some(peer) = ns.sock(c).link {
-                        reset(&mut ns, peer);
+                        reset(&mut ns, peer, self.is_wine());
                     }
                     ns.sock_mut(c).life = Life::Gone;
                 }
@@ -805,7 +827,7 @@ impl Windows {
             Tcp::Established | Tcp::CloseWait => match s.link {
                 Some(peer) if s.opts.linger0 => {
                     ns.sock_mut(id).life = Life::Gone;
-                    reset(&mut ns, peer);
+                    reset(&mut ns, peer, self.is_wine());
                     WINDOWS_LINGER0
                 }
                 None if s.opts.linger0 => {
@@ -964,12 +986,6 @@ pub(super) fn autobind(ns: &mut State, id: SockId, addr: Addr, port: PortVal) {
 /// Turns a bound socket into a listener (the port is the observed one if
 /// the OS had to pick one).
 pub(super) fn start_listening(ns: &mut State, id: SockId, ctx: &StepCtx<'_>) {
-    if ns.sock(id).local.is_none() {
-        // Linux binds a socket whose port it took back (Wine).
-        let p = ns.ephemeral(ctx.observed);
-        let f = ns.sock(id).kind.family;
-        ns.sock_mut(id).local = Some(Endpoint { addr: wildcard(f), port: p });
-    }
     let s = ns.sock_mut(id);
     s.tcp = Tcp::Listen;
     s.listen_refused = false;
@@ -1005,7 +1021,8 @@ pub(super) fn with_child(ns: &State, listener: SockId, client: SockId, dst: Addr
 }
 
 /// A reset reaches socket `x`.
-pub(super) fn reset(st: &mut State, x: SockId) {
+/// `linux_frees`: Linux (under Wine) gives back a port bind did not lock.
+pub(super) fn reset(st: &mut State, x: SockId, linux_frees: bool) {
     let s = st.sock_mut(x);
     match s.life {
         Life::Orphan { .. } => s.life = Life::Gone,
@@ -1013,6 +1030,9 @@ pub(super) fn reset(st: &mut State, x: SockId) {
             if matches!(s.tcp, Tcp::Established | Tcp::CloseWait) {
                 s.tcp = Tcp::Reset;
                 s.link = None;
+                if linux_frees && !s.port_locked && s.bound_addr.is_none() {
+                    s.local = None;
+                }
             }
         }
         Life::Gone => {}

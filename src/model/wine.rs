@@ -65,7 +65,8 @@ impl Model for Wine {
 /// ignored; else set.
 pub(super) fn set_v6only(st: &State, id: SockId, on: bool) -> Prediction {
     let s = st.sock(id);
-    if s.local.is_some() {
+    // An IPv4 socket answers by Wine's flag too.
+    if linux_bound(s) || (s.kind.family == Family::V4 && wine_bound(s)) {
         return fail(WINE_LINUX_ERRORS, EINVAL, st);
     }
     let mut ns = st.clone();
@@ -78,7 +79,15 @@ pub(super) fn set_v6only(st: &State, id: SockId, on: bool) -> Prediction {
 /// Wine's own "bound" flag: set by a bind, by any TCP connect that reached
 /// Linux (even a refused one) and by a UDP connect that succeeded.
 fn wine_bound(s: &Sock) -> bool {
-    if s.is_tcp() { s.local.is_some() || s.connect_bound } else { s.local.is_some() && !s.connect_failed }
+    if s.is_tcp() { s.local.is_some() || s.connect_bound || s.bound_addr.is_some() } else { s.local.is_some() }
+}
+
+/// Whether the Linux socket has a port. The model may not know it: after a
+/// failed UDP connect (Linux bound the socket first), or a listen after a
+/// failed TCP connect (Linux binds anew while Wine's getsockname still
+/// reports the old port), `local` is `None`.
+fn linux_bound(s: &Sock) -> bool {
+    s.local.is_some() || if s.is_tcp() { s.tcp == Tcp::Listen } else { s.connect_bound }
 }
 
 /// The address Linux binds for a Wine UDP socket: an IPv4 address other
@@ -191,7 +200,7 @@ pub(super) fn bind(
     let n = st.sock(id);
     let tcp = n.is_tcp();
     if wine_bound(n) {
-        return fail(WINDOWS_BIND_TWICE, EINVAL, st);
+        return fail(WINE_LINUX_ERRORS, EINVAL, st);
     }
     if addr.family() != n.kind.family {
         // Linux's EAFNOSUPPORT arrives as WSAEOPNOTSUPP (STATUS_NOT_SUPPORTED);
@@ -205,7 +214,7 @@ pub(super) fn bind(
         }
     }
     let linux = udp_linux_addr(n, addr);
-    if n.local.is_some() {
+    if linux_bound(n) {
         // A failed UDP connect left Linux's socket bound.
         return fail(WINE_LINUX_ERRORS, EINVAL, st);
     }
@@ -220,7 +229,9 @@ pub(super) fn bind(
         let mut ns = st.clone();
         let p = ns.ephemeral(ctx.observed);
         commit_bind(&mut ns, id, linux, p, false);
-        ns.sock_mut(id).bound_addr = Some(addr);
+        let sm = ns.sock_mut(id);
+        sm.bound_addr = Some(addr);
+        sm.opts.v6only |= addr == Addr::Lo6;
         return ok(reason, ns);
     };
     let requested = addr;
@@ -247,7 +258,10 @@ pub(super) fn bind(
     };
     let mut ns = st.clone();
     commit_bind(&mut ns, id, addr, port, true);
-    ns.sock_mut(id).bound_addr = Some(requested);
+    let sm = ns.sock_mut(id);
+    sm.bound_addr = Some(requested);
+    // Linux makes a socket bound to a plain IPv6 address v6only.
+    sm.opts.v6only |= addr == Addr::Lo6;
     ok(reason, ns)
 }
 
@@ -258,22 +272,23 @@ pub(super) fn bind(
 pub(super) fn listen(st: &State, id: SockId, ctx: &StepCtx<'_>) -> Prediction {
     let s = st.sock(id);
     if !wine_bound(s) {
-        return fail(WINDOWS_LISTEN, EINVAL, st);
+        return fail(WINE_LINUX_ERRORS, EINVAL, st);
     }
     if !s.is_tcp() {
-        return fail(WINDOWS_LISTEN, EOPNOTSUPP, st);
+        return fail(WINE_LINUX_ERRORS, EOPNOTSUPP, st);
     }
     if s.tcp == Tcp::Listen {
-        return ok(WINDOWS_LISTEN, st.clone());
+        return ok(WINE_LINUX_ERRORS, st.clone());
     }
     if s.connected_once || s.tcp != Tcp::Closed || s.connect_failed {
         return fail(WINE_LINUX_ERRORS, EINVAL, st);
     }
     let Some(local) = s.local else {
-        // Linux took the port back after a failed connect: it binds a new one.
+        // Linux took the port back after a failed connect: it binds a new
+        // one, which Wine's getsockname does not report: nobody can name it.
         let mut ns = st.clone();
-        start_listening(&mut ns, id, ctx);
-        return ok(WINDOWS_LISTEN, ns);
+        ns.sock_mut(id).tcp = Tcp::Listen;
+        return ok(WINE_LINUX_ERRORS, ns);
     };
     let me = linux_addr(s, local.addr);
     if linux_tcp_blocked(st, id, &me, local.port) {
@@ -283,7 +298,7 @@ pub(super) fn listen(st: &State, id: SockId, ctx: &StepCtx<'_>) -> Prediction {
     }
     let mut ns = st.clone();
     start_listening(&mut ns, id, ctx);
-    ok(WINDOWS_LISTEN, ns)
+    ok(WINE_LINUX_ERRORS, ns)
 }
 
 /// connect's family checks under Wine: Linux's answers.

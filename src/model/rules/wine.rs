@@ -40,6 +40,12 @@ rules! {
     WINE_UDP_INTERFACE_BIND = "wine.udp.interface-bind",
         "A UDP bind to an IPv4 address other than 127.0.0.1 that no interface has as its own (127.0.0.2, 192.0.2.1) binds 0.0.0.0 on Linux: it succeeds, conflicts like a wildcard and receives for every address (Windows: EADDRNOTAVAIL for 192.0.2.1, a specific binding for 127.0.0.2).",
         "wine server/sock.c IOCTL_AFD_BIND and bind_to_interface (the wildcard fallback for datagram sockets); runs under Wine 8.0 (found by fuzz).";
+    WINE_OPTIONS_AFTER_BIND = "wine.any.options-after-bind",
+        "Wine accepts SO_REUSEADDR and SO_EXCLUSIVEADDRUSE changes on a bound socket (ok, nothing changes for it); Windows' answer is open (Q7).",
+        "wine server/sock.c SO_REUSEADDR and SO_EXCLUSIVEADDRUSE handlers (no bound check); runs under Wine 8.0.";
+    WINE_TCP_MAPPED_OPS = "wine.tcp.mapped-ops-stale",
+        "A dual-stack tcp6 socket whose connect to a v4-mapped peer went out keeps Linux's IPv4 operations: a later connect to a plain IPv6 peer sends nothing and times out (ETIMEDOUT), as on Linux (linux.tcp.mapped-ops-stale).",
+        "Linux net/ipv6/tcp_ipv6.c tcp_v6_connect (icsk_af_ops = ipv6_mapped); runs under Wine 8.0 (found by fuzz).";
     WINE_LINUX_ERRORS = "wine.any.linux-errors",
         "Where Windows' error code is not documented exactly, Wine answers with the code Linux gives for the same call, mapped back to Winsock.",
         "wine server/sock.c sock_get_ntstatus; dlls/ws2_32 (NTSTATUS to WSA codes); runs under Wine 8.0.";
