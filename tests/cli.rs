@@ -219,5 +219,5 @@ fn report_diff_lists_new_gone_and_still() {
     assert!(stdout(&o).contains("| mismatches | 2 distinct"), "{}", stdout(&o));
     let junit = std::fs::read_to_string(d.join("j.xml")).unwrap();
     assert_eq!(junit.matches("<failure ").count(), 2);
-    std::fs::remove_dir_all(&d).unwrap();
+    remove(&d);
 }

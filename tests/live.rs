@@ -3,7 +3,6 @@
 //! namespaces; set SOCKDIFF_SKIP_LIVE=1 to skip them knowingly.
 
 use crate::util::*;
-use std::time::Instant;
 
 /// The host's corpus: every statement's real outcome is the one recorded,
 /// and the model agrees with it.
@@ -120,7 +119,7 @@ fn minimize_shrinks_a_padded_case_to_its_minimal_form() {
     let f = write(&d, "padded.case", &text);
     assert_eq!(text.lines().count(), 50);
     let out = d.join("min.case");
-    let t0 = Instant::now();
+    let t0 = std::time::Instant::now();
     let o = run(&["minimize", "--platform", "linux@6.7", f.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     let took = t0.elapsed();
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
@@ -203,7 +202,7 @@ fn sigint_stops_a_run_and_writes_the_summary() {
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1500));
     signal(&child, libc::SIGINT);
-    let t0 = Instant::now();
+    let t0 = std::time::Instant::now();
     let status = child.wait().unwrap();
     assert!(t0.elapsed() < std::time::Duration::from_secs(10));
     assert_eq!(status.code(), Some(0));
