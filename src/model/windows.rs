@@ -513,10 +513,13 @@ impl Windows {
         }
         if addr.family() != s.kind.family {
             // Which check comes first on a bound socket is not documented.
-            let errs: &[Errno] = if s.local.is_some() { &[EFAULT, EINVAL] } else { &[EFAULT] };
+            let bound = s.local.is_some() || s.connect_bound;
+            let errs: &[Errno] = if bound { &[EFAULT, EINVAL] } else { &[EFAULT] };
             return fail_set(WINDOWS_BIND_FAMILY, errs, st);
         }
-        if s.local.is_some() {
+        // (A socket bound by connect stays bound, even where the model
+        // lost its port: Wine states after a refused connect.)
+        if s.local.is_some() || s.connect_bound {
             return fail(WINDOWS_BIND_TWICE, EINVAL, st);
         }
         if addr == Addr::TestNet {
