@@ -513,13 +513,13 @@ impl Windows {
         }
         if addr.family() != s.kind.family {
             // Which check comes first on a bound socket is not documented.
-            let bound = s.local.is_some() || s.connect_bound;
+            let bound = s.local.is_some() || s.connect_bound || s.connected_once;
             let errs: &[Errno] = if bound { &[EFAULT, EINVAL] } else { &[EFAULT] };
             return fail_set(WINDOWS_BIND_FAMILY, errs, st);
         }
         // (A socket bound by connect stays bound, even where the model
         // lost its port: Wine states after a refused connect.)
-        if s.local.is_some() || s.connect_bound {
+        if s.local.is_some() || s.connect_bound || s.connected_once {
             return fail(WINDOWS_BIND_TWICE, EINVAL, st);
         }
         if addr == Addr::TestNet {

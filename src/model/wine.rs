@@ -76,10 +76,15 @@ pub(super) fn set_v6only(st: &State, id: SockId, on: bool) -> Prediction {
     ok(WINE_LINUX_ERRORS, ns)
 }
 
-/// Wine's own "bound" flag: set by a bind, by any TCP connect that reached
-/// Linux (even a refused one) and by a UDP connect that succeeded.
+/// Wine's own "bound" flag: set by a bind, by accept, by any TCP connect
+/// that reached Linux (even a refused one) and by a UDP connect that
+/// succeeded; Linux may have taken the port back meanwhile.
 fn wine_bound(s: &Sock) -> bool {
-    if s.is_tcp() { s.local.is_some() || s.connect_bound || s.bound_addr.is_some() } else { s.local.is_some() }
+    if s.is_tcp() {
+        s.local.is_some() || s.connect_bound || s.bound_addr.is_some() || s.connected_once
+    } else {
+        s.local.is_some()
+    }
 }
 
 /// Whether the Linux socket has a port. The model may not know it: after a
