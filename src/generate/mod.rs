@@ -213,7 +213,10 @@ pub fn build(raw: &[RawOp], model: &dyn Model) -> Case {
                 // Prefer a listener's port, so connections happen.
                 let port = match p {
                     RawPort::Of(_) | RawPort::Zero => {
-                        let ls: Vec<&Open> = open.iter().filter(|l| listening(&l.name)).collect();
+                        // (A listener whose port the model cannot know, as under
+                        // Wine after a failed connect, is no target.)
+                        let ls: Vec<&Open> =
+                            open.iter().filter(|l| listening(&l.name) && holds_port(&l.name) == Some(true)).collect();
                         if ls.is_empty() {
                             port(RawPort::Sym(1))
                         } else {

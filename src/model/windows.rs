@@ -726,6 +726,7 @@ impl Windows {
             autobind(&mut ns, id, wildcard(family), p);
             ns.sock_mut(id).bound_addr = Some(wildcard(family));
         }
+        let dst_family = dst.family();
         let dst = peer_form(family, dst);
         let sm = ns.sock_mut(id);
         if let Some(l) = sm.local.as_mut() {
@@ -734,7 +735,9 @@ impl Windows {
             }
         }
         sm.peer = Some(Endpoint { addr: dst, port: dport });
-        ok(WINDOWS_UDP_CONNECT, ns)
+        // Linux lets a dual-stack UDP socket connect with an IPv4 sockaddr.
+        let rule = if self.is_wine() && dst_family != family { WINE_LINUX_ERRORS } else { WINDOWS_UDP_CONNECT };
+        ok(rule, ns)
     }
 
     /// Family checks of connect and of a probe's socket: `None` if the

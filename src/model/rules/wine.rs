@@ -35,8 +35,8 @@ rules! {
         "Sockets bound by connect or made by accept are not in Wine's table and have Linux SO_REUSEADDR: they never keep a bind out.",
         "wine server/sock.c update_addr_usage (called from IOCTL_AFD_BIND only), accept_socket; runs under Wine 8.0.";
     WINE_PORT_ZERO = "wine.any.port-zero",
-        "A port-0 bind is not checked against Wine's table (Linux picks the port).",
-        "wine server/sock.c should_track_conflicts_for_addr (port 0 is not tracked); runs under Wine 8.0.";
+        "A port-0 bind is not checked against Wine's table (Linux picks a free port) but is entered in it with the port Linux chose, so later binds of that port are judged as on Windows. windows.md expected port-0 binds to stay out of the table; Wine 8.0 enters them (corpus/windows/bind/port-zero.case). No divergence from Windows is known here.",
+        "wine server/sock.c should_track_conflicts_for_addr (port 0 not checked), IOCTL_AFD_BIND (update_addr_usage after getsockname); runs under Wine 8.0.";
     WINE_UDP_INTERFACE_BIND = "wine.udp.interface-bind",
         "A UDP bind to an IPv4 address other than 127.0.0.1 that no interface has as its own (127.0.0.2, 192.0.2.1) binds 0.0.0.0 on Linux: it succeeds, conflicts like a wildcard and receives for every address (Windows: EADDRNOTAVAIL for 192.0.2.1, a specific binding for 127.0.0.2).",
         "wine server/sock.c IOCTL_AFD_BIND and bind_to_interface (the wildcard fallback for datagram sockets); runs under Wine 8.0 (found by fuzz).";
