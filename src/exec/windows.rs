@@ -1,8 +1,9 @@
 //! Windows: no network namespaces, so live runs use the host's stack with
 //! symbolic ports taken below the dynamic range (49152-65535) and never
 //! reused within 65 s. SO_EXCLUSIVEADDRUSE is set raw (socket2 lacks it);
-//! WSA error codes map to SPEC §3 names. `as other` needs a second account
-//! and is skipped. Under Wine (ntdll exports `wine_get_version`) the host
+//! WSA error codes map to SPEC §3 names. `as other` needs a second account:
+//! given one (SOCKDIFF_OTHER_USER, SOCKDIFF_OTHER_PASSWORD) such sockets are
+//! created while impersonating it, else such cases are skipped. Under Wine (ntdll exports `wine_get_version`) the host
 //! model is `wine` and the fingerprint says so.
 
 use super::core::{CONNECT_TIMEOUT, HostOps, domain_type};
@@ -82,11 +83,7 @@ pub fn prepare_process(iso: &Isolation) -> Result<Prepared, ExecError> {
                 .into(),
         );
     }
-    Ok(Prepared {
-        isolation: Isolation::Host,
-        other_user: Err("'as other' needs a second Windows account, which sockdiff does not have".into()),
-        warnings,
-    })
+    Ok(Prepared { isolation: Isolation::Host, other_user: OtherUser::logon().map(|_| 0), warnings })
 }
 
 /// The models know Windows' defaults; nothing is read here.
@@ -108,14 +105,72 @@ pub fn identity() -> HostIdentity {
     HostIdentity { os, release, build, arch: std::env::consts::ARCH.into() }
 }
 
+/// A logon of the second account for `as other`.
+struct OtherUser(windows_sys::Win32::Foundation::HANDLE);
+
+impl OtherUser {
+    /// Logs the account of SOCKDIFF_OTHER_USER (`user` or `DOMAIN\user`)
+    /// on with SOCKDIFF_OTHER_PASSWORD, or says why it cannot.
+    fn logon() -> Result<OtherUser, String> {
+        use windows_sys::Win32::Security::{LOGON32_LOGON_INTERACTIVE, LOGON32_PROVIDER_DEFAULT, LogonUserW};
+        let Ok(user) = std::env::var("SOCKDIFF_OTHER_USER") else {
+            return Err("'as other' needs a second Windows account: set SOCKDIFF_OTHER_USER (user or DOMAIN\\user) and SOCKDIFF_OTHER_PASSWORD".into());
+        };
+        let password = std::env::var("SOCKDIFF_OTHER_PASSWORD").unwrap_or_default();
+        let (domain, name) = user.split_once('\\').unwrap_or((".", user.as_str()));
+        let wide = |s: &str| s.encode_utf16().chain([0]).collect::<Vec<u16>>();
+        let (n, d, p) = (wide(name), wide(domain), wide(&password));
+        let mut token = std::ptr::null_mut();
+        // SAFETY: NUL-terminated UTF-16 strings; token receives a handle.
+        let ok = unsafe {
+            LogonUserW(
+                n.as_ptr(),
+                d.as_ptr(),
+                p.as_ptr(),
+                LOGON32_LOGON_INTERACTIVE,
+                LOGON32_PROVIDER_DEFAULT,
+                &mut token,
+            )
+        };
+        if ok == 0 {
+            return Err(format!("'as other': cannot log {user} on: {}", io::Error::last_os_error()));
+        }
+        Ok(OtherUser(token))
+    }
+
+    /// Runs `f` as this account (on the calling thread only).
+    fn run<T>(&self, f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+        use windows_sys::Win32::Security::{ImpersonateLoggedOnUser, RevertToSelf};
+        // SAFETY: the token is a live logon token; RevertToSelf ends it.
+        if unsafe { ImpersonateLoggedOnUser(self.0) } == 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let r = f();
+        unsafe { RevertToSelf() };
+        r
+    }
+}
+
+impl Drop for OtherUser {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from LogonUserW and is closed once.
+        unsafe { windows_sys::Win32::Foundation::CloseHandle(self.0) };
+    }
+}
+
 /// The host side of the Windows executor.
 pub struct Host {
     pool: PortPool,
+    other: Option<OtherUser>,
 }
 
 impl Host {
-    pub fn new(_prep: &Prepared, worker: usize, workers: usize) -> Result<Host, ExecError> {
-        Ok(Host { pool: PortPool::new(PORTS.0, PORTS.1, worker, workers, true) })
+    pub fn new(prep: &Prepared, worker: usize, workers: usize) -> Result<Host, ExecError> {
+        let other = match prep.other_user {
+            Ok(_) => Some(OtherUser::logon().map_err(ExecError)?),
+            Err(_) => None,
+        };
+        Ok(Host { pool: PortPool::new(PORTS.0, PORTS.1, worker, workers, true), other })
     }
 }
 
@@ -183,11 +238,12 @@ impl HostOps for Host {
     }
 
     fn socket(&mut self, kind: Kind, other: bool) -> io::Result<Socket> {
-        if other {
-            return Err(io::Error::from_raw_os_error(ws::WSAEACCES));
-        }
         let (d, t) = domain_type(kind);
-        Socket::new(d, t, None)
+        match (other, &self.other) {
+            (false, _) => Socket::new(d, t, None),
+            (true, Some(user)) => user.run(|| Socket::new(d, t, None)),
+            (true, None) => Err(io::Error::from_raw_os_error(ws::WSAEACCES)),
+        }
     }
 
     fn set_option(&self, s: &Socket, opt: SockOpt, on: bool) -> Result<(), Outcome> {
