@@ -225,6 +225,17 @@ fn table() -> &'static [(i32, Errno)] {
         (ws::WSAESHUTDOWN, ESHUTDOWN),
         (ws::WSAESOCKTNOSUPPORT, ESOCKTNOSUPPORT),
         (ws::WSAETIMEDOUT, ETIMEDOUT),
+        (ws::WSAENETRESET, ENETRESET),
+        (ws::WSAELOOP, ELOOP),
+        (ws::WSAENAMETOOLONG, ENAMETOOLONG),
+        (ws::WSAENOTEMPTY, ENOTEMPTY),
+        (ws::WSAETOOMANYREFS, ETOOMANYREFS),
+        (ws::WSAEUSERS, EUSERS),
+        (ws::WSAEDQUOT, EDQUOT),
+        (ws::WSAESTALE, ESTALE),
+        (ws::WSAEREMOTE, EREMOTE),
+        // The rest (WSAEPROCLIM, WSASYSNOTREADY, WSANOTINITIALISED, …) have
+        // no POSIX name: they are written OS<number>.
     ]
 }
 
