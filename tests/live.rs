@@ -3,10 +3,10 @@
 //! namespaces; set SOCKDIFF_SKIP_LIVE=1 to skip them knowingly.
 
 use crate::util::*;
-use std::time::Instant;
 
 /// The host's corpus: every statement's real outcome is the one recorded,
 /// and the model agrees with it.
+#[cfg(target_os = "linux")]
 #[test]
 fn the_linux_corpus_agrees_with_this_kernel() {
     if !live_allowed("corpus") {
@@ -21,7 +21,27 @@ fn the_linux_corpus_agrees_with_this_kernel() {
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
 
+/// The Windows corpus against this Windows host (under Wine: the `wine`
+/// model and the `wine@8.0` records); `as other` cases are skipped.
+#[cfg(windows)]
+#[test]
+fn the_windows_corpus_agrees_with_this_host() {
+    if !live_allowed("corpus") {
+        return;
+    }
+    let o = run(&["replay", "corpus/windows"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{}", stderr(&o));
+    assert!(out.contains(" agree, 0 mismatch, 1 skipped"), "{}", out.lines().last().unwrap_or(""));
+    let o = run(&["corpus", "check", "corpus/windows"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{}", stderr(&o));
+    assert!(out.contains(": 0 changed statement(s) in 0 case(s), 1 skipped"), "{out}");
+    assert!(out.contains("skipped ") && out.contains("second Windows account"), "{out}");
+}
+
 /// An edited record is reported (table and CSV) and makes the check exit 1.
+#[cfg(target_os = "linux")]
 #[test]
 fn corpus_check_reports_an_edited_outcome() {
     if !live_allowed("corpus-edit") {
@@ -67,6 +87,7 @@ fn the_same_seed_generates_the_same_case_files() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
+#[cfg(target_os = "linux")]
 #[test]
 fn replay_against_an_older_kernel_model_finds_the_planted_mismatch() {
     if !live_allowed("planted") {
@@ -79,6 +100,7 @@ fn replay_against_an_older_kernel_model_finds_the_planted_mismatch() {
 
 /// The planted mismatch, padded to 50 statements, shrinks to its known
 /// minimal form, which fails again in every re-run.
+#[cfg(target_os = "linux")]
 #[test]
 fn minimize_shrinks_a_padded_case_to_its_minimal_form() {
     if !live_allowed("minimize") {
@@ -97,7 +119,7 @@ fn minimize_shrinks_a_padded_case_to_its_minimal_form() {
     let f = write(&d, "padded.case", &text);
     assert_eq!(text.lines().count(), 50);
     let out = d.join("min.case");
-    let t0 = Instant::now();
+    let t0 = std::time::Instant::now();
     let o = run(&["minimize", "--platform", "linux@6.7", f.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     let took = t0.elapsed();
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
@@ -142,8 +164,18 @@ fn a_short_fuzz_run_writes_a_valid_run_folder() {
     assert_eq!(summary["counts"]["mismatches"], 0);
     assert_eq!(summary["status"], "cases");
     assert_eq!(summary["seed"], "7");
-    assert!(summary["fingerprint"]["model"].as_str().unwrap().starts_with("linux@"));
-    assert!(summary["rules"]["linux.tcp.bind-conflict"].as_u64().unwrap() > 0);
+    // The host's model: linux here, wine under Wine, windows on Windows.
+    let model = summary["fingerprint"]["model"].as_str().unwrap().to_string();
+    let (family, busy_rule) = if cfg!(windows) {
+        (model.split('@').next().unwrap(), "windows.any.bind-free")
+    } else {
+        ("linux", "linux.tcp.bind-conflict")
+    };
+    assert!(model.starts_with(&format!("{family}@")) && ["linux", "windows", "wine"].contains(&family), "{model}");
+    assert!(summary["rules"][busy_rule].as_u64().unwrap() > 0);
+    if family == "wine" {
+        assert!(summary["fingerprint"]["os"].as_str().unwrap().starts_with("Windows (Wine "), "{summary}");
+    }
     assert!(summary["throughput"]["cases_per_s"].as_f64().unwrap() > 0.0);
     std::fs::remove_dir_all(&d).unwrap();
 }
@@ -191,7 +223,7 @@ fn sigint_stops_a_run_and_writes_the_summary() {
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1500));
     signal(&child, libc::SIGINT);
-    let t0 = Instant::now();
+    let t0 = std::time::Instant::now();
     let status = child.wait().unwrap();
     assert!(t0.elapsed() < std::time::Duration::from_secs(10));
     assert_eq!(status.code(), Some(0));

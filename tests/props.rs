@@ -7,7 +7,7 @@ use sockdiff::case::{self, Addr, Case, Expect, Kind, Name, Op, Port, PortRef, So
 use sockdiff::generate::{self, GenConfig};
 use sockdiff::model::rules::RULES;
 use sockdiff::model::state::{Life, SlotState};
-use sockdiff::model::{Belief, Model, PortArg, PortVal, StepCtx, bsd::Bsd, linux::Linux};
+use sockdiff::model::{Belief, Model, PortArg, PortVal, StepCtx, bsd::Bsd, linux::Linux, windows::Windows, wine::Wine};
 use sockdiff::outcome::{Errno, Outcome, OutcomeSet};
 use sockdiff::platform::{ModelSpec, Platform, Version};
 
@@ -150,9 +150,9 @@ fn consistent(st: &sockdiff::model::State) -> Result<(), String> {
     Ok(())
 }
 
-/// Runs a generated case through `model`, then one more statement of any
-/// kind on any slot: every step gets at least one outcome, a rule id the
-/// model documents, and consistent states.
+/// Walks a generated case (and one extra statement of any kind) through
+/// `model`: every statement gets at least one outcome, a rule id the rule
+/// table documents and the model names, and states stay consistent.
 fn check_total(model: &dyn Model, seed: u64, extra: (Op, Option<PortArg>)) -> Result<(), TestCaseError> {
     let cfg = GenConfig { max_len: 30, other: true, probe: true };
     let c = generate::case_from_seed(seed, cfg, model);
@@ -239,6 +239,40 @@ proptest! {
         check_total(&bsd_model(which), seed, extra)?;
     }
 
+    /// The Windows model (newest and XP) and the Wine model are total.
+    #[test]
+    fn the_windows_and_wine_models_are_total(seed in any::<u64>(), extra in any_op(12), which in 0u8..3) {
+        let model: Box<dyn Model> = match which {
+            0 => Box::new(Windows::new(None)),
+            1 => Box::new(Windows::new(Version::parse("5.1"))),
+            _ => Box::new(Wine::new(None)),
+        };
+        check_total(model.as_ref(), seed, extra)?;
+    }
+
+    /// Where the Wine model's outcomes differ from the Windows model's on
+    /// the same state, it names a wine.* rule (the divergence is documented).
+    #[test]
+    fn wine_names_every_divergence(seed in any::<u64>()) {
+        let (wine, windows) = (Wine::new(None), Windows::new(None));
+        let cfg = GenConfig { max_len: 30, other: true, probe: true };
+        let c = generate::case_from_seed(seed, cfg, &wine);
+        let prog = case::compile(&c).unwrap();
+        let mut belief = Belief::new(&wine, &prog);
+        for op in &prog.ops {
+            let port = sockdiff::model::resolve_port(&belief.states[0], op).unwrap_or(None);
+            let ctx = StepCtx { names: &prog.names, port, observed: None };
+            for st in &belief.states {
+                let (a, b) = (wine.step(st, op, &ctx), windows.step(st, op, &ctx));
+                if a.outcomes() != b.outcomes() {
+                    prop_assert!(a.rule.starts_with("wine."), "{:?}: wine {} vs windows {} under {}", op, a.outcomes(), b.outcomes(), a.rule);
+                }
+            }
+            let (_, _, branches) = belief.predict(&wine, op, &ctx);
+            belief.advance(branches, None);
+        }
+    }
+
     /// Generated cases are valid: names follow the rules and every `@NAME`
     /// names a socket that holds a port in every state the model allows.
     #[test]
@@ -274,5 +308,58 @@ fn every_documented_bsd_rule_has_a_meaning_a_source_and_a_confidence() {
     for m in [Bsd::freebsd(None), Bsd::freebsd(Version::parse("11")), Bsd::macos(None)] {
         let ids = m.rule_ids();
         assert!(ids.iter().all(|id| !id.starts_with("linux.")), "{ids:?}");
+    }
+}
+
+/// Every rule id of shared/semantics/windows.md is in the tables, with a
+/// meaning and a source, and the models name them.
+#[test]
+fn every_windows_md_rule_is_documented() {
+    let ids = [
+        "windows.any.option-exclusive",
+        "windows.any.option-timing",
+        "windows.any.v6only-default",
+        "windows.any.v6only-after-bind",
+        "windows.any.bind-twice",
+        "windows.any.bind-retry",
+        "windows.tcp.disjoint",
+        "windows.tcp.same-excl-new",
+        "windows.tcp.same-excl-old",
+        "windows.tcp.same-reuse-both",
+        "windows.tcp.same-reuse-new-only",
+        "windows.tcp.same-default",
+        "windows.tcp.e-wild",
+        "windows.tcp.n-wild",
+        "windows.any.dual-stack-excl",
+        "windows.any.dual-stack-shared",
+        "windows.any.v4mapped",
+        "windows.any.v6-separate",
+        "windows.tcp.listen-no-conflict",
+        "windows.tcp.deliver-specific",
+        "windows.tcp.deliver-oldest",
+        "windows.udp.same-as-tcp",
+        "windows.udp.deliver",
+        "windows.any.port-zero",
+        "windows.any.legacy-xp",
+        "windows.any.unknown-option",
+        "windows.any.linger0",
+        "windows.any.listen",
+        "windows.tcp.connect",
+        "windows.tcp.accept",
+        "windows.tcp.time-wait",
+        "wine.any.tcp-only",
+        "wine.tcp.host-reuseaddr",
+        "wine.tcp.excl-wildcard",
+        "wine.any.no-users",
+        "wine.tcp.deliver-first-only",
+        "wine.tcp.time-wait",
+        "wine.any.port-zero",
+    ];
+    let wine = Wine::new(None).rule_ids();
+    let xp = Windows::new(Version::parse("5.1")).rule_ids();
+    for id in ids {
+        let r = RULES.iter().find(|r| r.id == id).unwrap_or_else(|| panic!("{id} missing"));
+        assert!(r.meaning.len() > 30 && r.source.len() > 10, "{id}");
+        assert!(wine.contains(&id) || xp.contains(&id), "{id} is not named by the windows or wine model");
     }
 }

@@ -63,7 +63,7 @@ fn the_bsd_models_predict_what_the_corpus_notes_say() {
         for (i, step) in c.steps.iter().enumerate() {
             let Some(Trailer::Note(note)) = &step.trailer else { continue };
             for (spec, want) in entries(note) {
-                let model = for_spec(&ModelSpec::parse(&spec).unwrap(), &HostSettings::default()).unwrap();
+                let model = for_spec(&ModelSpec::parse(&spec).unwrap(), &HostSettings::default());
                 let got = predict_case(model.as_ref(), &prog).unwrap_or_else(|(i, e)| panic!("{name}:{i}: {e}"));
                 let (set, rule) = &got[i];
                 checked += 1;
@@ -90,7 +90,7 @@ fn every_bsd_rule_the_models_emit_has_a_corpus_case() {
     let all: String = files.iter().map(|p| std::fs::read_to_string(p).unwrap()).collect();
     let mut ids = BTreeSet::new();
     for spec in ["freebsd", "freebsd@11", "freebsd@12", "freebsd@14", "macos"] {
-        let model = for_spec(&ModelSpec::parse(spec).unwrap(), &HostSettings::default()).unwrap();
+        let model = for_spec(&ModelSpec::parse(spec).unwrap(), &HostSettings::default());
         ids.extend(model.rule_ids());
     }
     let missing: Vec<_> = ids.into_iter().filter(|id| !all.contains(id)).collect();

@@ -70,3 +70,19 @@ pub fn live_allowed(test: &str) -> bool {
     }
     true
 }
+
+/// Removes a test folder. Windows (Wine too) may keep a file in it open a
+/// moment after the process that wrote it ended: retry for a second, and
+/// on Windows leave the folder to the temp cleaner after that.
+pub fn remove(d: &Path) {
+    for _ in 0..20 {
+        match std::fs::remove_dir_all(d) {
+            Ok(()) => return,
+            Err(_) if !d.exists() => return,
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
+        }
+    }
+    if !cfg!(windows) {
+        std::fs::remove_dir_all(d).unwrap();
+    }
+}

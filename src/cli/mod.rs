@@ -152,10 +152,13 @@ pub fn run(cli: Cli) -> Result<u8> {
 }
 
 /// The model spec of this host: its platform and, on Linux, major.minor of
-/// the running kernel.
+/// the running kernel; on Windows the release (`10.0.19045`); under Wine,
+/// Wine's version (`wine@8.0`).
 pub fn host_spec() -> ModelSpec {
     let id = exec::host_identity();
-    let version = match exec::HOST_PLATFORM {
+    let platform = exec::host_platform();
+    let version = match platform {
+        Platform::Wine => exec::wine_version().and_then(|v| Version::parse(&v)),
         Platform::Linux => {
             let nums: Vec<u32> =
                 id.release.split(|c: char| !c.is_ascii_digit()).take(2).filter_map(|p| p.parse().ok()).collect();
@@ -163,7 +166,7 @@ pub fn host_spec() -> ModelSpec {
         }
         _ => Version::parse(&id.release),
     };
-    ModelSpec { platform: exec::HOST_PLATFORM, version }
+    ModelSpec { platform, version }
 }
 
 /// Parses `--platform`.
@@ -179,7 +182,7 @@ pub fn platforms(arg: &str) -> Result<Vec<ModelSpec>> {
 
 /// The model for a spec.
 pub fn model_for(spec: &ModelSpec, host: &HostSettings) -> Result<Box<dyn Model>> {
-    model::for_spec(spec, host).ok_or_else(|| anyhow!("sockdiff has no {} model yet", spec.platform))
+    Ok(model::for_spec(spec, host))
 }
 
 /// Expands folders to the `.case` files in them (sorted), keeps files.

@@ -14,11 +14,9 @@ use std::io;
 use std::time::Duration;
 
 /// The platform whose model describes this host.
-#[cfg(target_os = "freebsd")]
-pub const HOST_PLATFORM: Platform = Platform::FreeBsd;
-/// The platform whose model describes this host.
-#[cfg(target_os = "macos")]
-pub const HOST_PLATFORM: Platform = Platform::MacOs;
+pub fn host_platform() -> Platform {
+    if cfg!(target_os = "freebsd") { Platform::FreeBsd } else { Platform::MacOs }
+}
 
 /// Symbolic ports: below both systems' default ephemeral ranges (FreeBSD
 /// 10000-65535, macOS 49152-65535) and above the reserved ports.

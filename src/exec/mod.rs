@@ -4,7 +4,8 @@
 //! user, error numbers, and options the OS lacks.
 //!
 //! Each OS file provides:
-//! - `HOST_PLATFORM`: the platform of the host model;
+//! - `host_platform()`: the platform of the host model (Windows: `wine`
+//!   when the binary finds itself running under Wine);
 //! - `Host`: the [`core::HostOps`] of this OS;
 //! - `prepare_process(&Isolation) -> Result<Prepared, ExecError>`: called once
 //!   on the main thread before any other thread exists;
@@ -33,7 +34,19 @@ mod os;
 #[cfg(not(any(target_os = "linux", target_os = "freebsd", target_os = "macos", windows)))]
 compile_error!("sockdiff runs on Linux, FreeBSD, macOS and Windows");
 
-pub use os::{HOST_PLATFORM, host_settings, prepare_process};
+pub use os::{host_platform, host_settings, prepare_process};
+
+/// The version of Wine this Windows build runs under (`8.0`), if it does.
+pub fn wine_version() -> Option<String> {
+    #[cfg(windows)]
+    {
+        os::wine_version()
+    }
+    #[cfg(not(windows))]
+    {
+        None
+    }
+}
 
 /// Who this host is, for fingerprints and the host model's version.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -49,6 +49,15 @@ fn table() -> &'static [(i32, Errno)] {
         (libc::ESHUTDOWN, ESHUTDOWN),
         (libc::ESOCKTNOSUPPORT, ESOCKTNOSUPPORT),
         (libc::ETIMEDOUT, ETIMEDOUT),
+        (libc::EDQUOT, EDQUOT),
+        (libc::ELOOP, ELOOP),
+        (libc::ENAMETOOLONG, ENAMETOOLONG),
+        (libc::ENETRESET, ENETRESET),
+        (libc::ENOTEMPTY, ENOTEMPTY),
+        (libc::EREMOTE, EREMOTE),
+        (libc::ESTALE, ESTALE),
+        (libc::ETOOMANYREFS, ETOOMANYREFS),
+        (libc::EUSERS, EUSERS),
     ]
 }
 

@@ -1,8 +1,10 @@
 //! Windows: no network namespaces, so live runs use the host's stack with
 //! symbolic ports taken below the dynamic range (49152-65535) and never
 //! reused within 65 s. SO_EXCLUSIVEADDRUSE is set raw (socket2 lacks it);
-//! WSA error codes map to SPEC §3 names. `as other` needs a second account
-//! and is skipped.
+//! WSA error codes map to SPEC §3 names. `as other` needs a second account:
+//! given one (SOCKDIFF_OTHER_USER, SOCKDIFF_OTHER_PASSWORD) such sockets are
+//! created while impersonating it, else such cases are skipped. Under Wine (ntdll exports `wine_get_version`) the host
+//! model is `wine` and the fingerprint says so.
 
 use super::core::{CONNECT_TIMEOUT, HostOps, domain_type};
 use super::ports::PortPool;
@@ -12,31 +14,76 @@ use crate::model::HostSettings;
 use crate::outcome::{Errno, Outcome};
 use crate::platform::Platform;
 use socket2::{SockAddr, Socket};
+use std::ffi::CStr;
 use std::io;
 use std::os::windows::io::AsRawSocket;
 use std::time::Duration;
 use windows_sys::Win32::Networking::WinSock as ws;
-
-/// The platform whose model describes this host.
-pub const HOST_PLATFORM: Platform = Platform::Windows;
+use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleA, GetProcAddress};
+use windows_sys::Win32::System::SystemInformation::OSVERSIONINFOW;
 
 /// Symbolic ports: above the well-known ports, below the dynamic range.
 const PORTS: (u16, u16) = (20000, 49152);
 
+/// The platform whose model describes this host: `wine` under Wine.
+pub fn host_platform() -> Platform {
+    if wine_version().is_some() { Platform::Wine } else { Platform::Windows }
+}
+
+/// An export of ntdll.dll, if it has it.
+fn ntdll_export(name: &CStr) -> Option<unsafe extern "system" fn() -> isize> {
+    // SAFETY: both names are NUL-terminated; ntdll is loaded in every process.
+    unsafe {
+        let ntdll = GetModuleHandleA(c"ntdll.dll".as_ptr().cast());
+        if ntdll.is_null() {
+            return None;
+        }
+        GetProcAddress(ntdll, name.as_ptr().cast())
+    }
+}
+
+/// Wine's version (`8.0`) if this process runs under Wine: Wine's ntdll
+/// exports `wine_get_version`, Windows' does not.
+pub fn wine_version() -> Option<String> {
+    let f = ntdll_export(c"wine_get_version")?;
+    // SAFETY: wine_get_version takes no arguments and returns a static C string.
+    let text = unsafe {
+        let get: unsafe extern "C" fn() -> *const std::ffi::c_char = std::mem::transmute(f);
+        let p = get();
+        if p.is_null() {
+            return Some(String::new());
+        }
+        CStr::from_ptr(p).to_string_lossy().into_owned()
+    };
+    // Keep the numeric part (`8.0` of `8.0-rc1`).
+    let end = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    Some(text[..end].trim_end_matches('.').to_string())
+}
+
+/// Major, minor and build number from RtlGetVersion (GetVersionEx lies to
+/// programs without a manifest).
+fn windows_version() -> Option<(u32, u32, u32)> {
+    let f = ntdll_export(c"RtlGetVersion")?;
+    let mut info: OSVERSIONINFOW = unsafe { std::mem::zeroed() };
+    info.dwOSVersionInfoSize = std::mem::size_of::<OSVERSIONINFOW>() as u32;
+    // SAFETY: RtlGetVersion(PRTL_OSVERSIONINFOW) -> NTSTATUS fills the struct.
+    let status = unsafe {
+        let get: unsafe extern "system" fn(*mut OSVERSIONINFOW) -> i32 = std::mem::transmute(f);
+        get(&mut info)
+    };
+    (status == 0).then_some((info.dwMajorVersion, info.dwMinorVersion, info.dwBuildNumber))
+}
+
 /// Nothing to prepare: Windows has no network namespaces.
 pub fn prepare_process(iso: &Isolation) -> Result<Prepared, ExecError> {
     let mut warnings = Vec::new();
-    if *iso == Isolation::PrivateNetns {
+    if *iso == Isolation::PrivateNetns && wine_version().is_none() {
         warnings.push(
-            "Windows has no network namespaces: cases run on the host's own stack (run on an otherwise idle machine)"
+            "Windows has no network namespaces: cases run on the host's own stack (run on an otherwise idle machine; see the README)"
                 .into(),
         );
     }
-    Ok(Prepared {
-        isolation: Isolation::Host,
-        other_user: Err("'as other' needs a second Windows account, which sockdiff does not have".into()),
-        warnings,
-    })
+    Ok(Prepared { isolation: Isolation::Host, other_user: OtherUser::logon().map(|_| 0), warnings })
 }
 
 /// The models know Windows' defaults; nothing is read here.
@@ -44,13 +91,70 @@ pub fn host_settings(_prep: &Prepared) -> HostSettings {
     HostSettings::default()
 }
 
-/// Identity of this Windows host.
+/// Identity of this Windows host: `Windows` (or `Windows (Wine 8.0)`),
+/// release `10.0.19045`, build number.
 pub fn identity() -> HostIdentity {
-    HostIdentity {
-        os: "Windows".into(),
-        release: std::env::var("OS").unwrap_or_default(),
-        build: String::new(),
-        arch: std::env::consts::ARCH.into(),
+    let (release, build) = match windows_version() {
+        Some((major, minor, build)) => (format!("{major}.{minor}.{build}"), build.to_string()),
+        None => (String::new(), String::new()),
+    };
+    let os = match wine_version() {
+        Some(v) => format!("Windows (Wine {v})"),
+        None => "Windows".into(),
+    };
+    HostIdentity { os, release, build, arch: std::env::consts::ARCH.into() }
+}
+
+/// A logon of the second account for `as other`.
+struct OtherUser(windows_sys::Win32::Foundation::HANDLE);
+
+impl OtherUser {
+    /// Logs the account of SOCKDIFF_OTHER_USER (`user` or `DOMAIN\user`)
+    /// on with SOCKDIFF_OTHER_PASSWORD, or says why it cannot.
+    fn logon() -> Result<OtherUser, String> {
+        use windows_sys::Win32::Security::{LOGON32_LOGON_INTERACTIVE, LOGON32_PROVIDER_DEFAULT, LogonUserW};
+        let Ok(user) = std::env::var("SOCKDIFF_OTHER_USER") else {
+            return Err("'as other' needs a second Windows account: set SOCKDIFF_OTHER_USER (user or DOMAIN\\user) and SOCKDIFF_OTHER_PASSWORD".into());
+        };
+        let password = std::env::var("SOCKDIFF_OTHER_PASSWORD").unwrap_or_default();
+        let (domain, name) = user.split_once('\\').unwrap_or((".", user.as_str()));
+        let wide = |s: &str| s.encode_utf16().chain([0]).collect::<Vec<u16>>();
+        let (n, d, p) = (wide(name), wide(domain), wide(&password));
+        let mut token = std::ptr::null_mut();
+        // SAFETY: NUL-terminated UTF-16 strings; token receives a handle.
+        let ok = unsafe {
+            LogonUserW(
+                n.as_ptr(),
+                d.as_ptr(),
+                p.as_ptr(),
+                LOGON32_LOGON_INTERACTIVE,
+                LOGON32_PROVIDER_DEFAULT,
+                &mut token,
+            )
+        };
+        if ok == 0 {
+            return Err(format!("'as other': cannot log {user} on: {}", io::Error::last_os_error()));
+        }
+        Ok(OtherUser(token))
+    }
+
+    /// Runs `f` as this account (on the calling thread only).
+    fn run<T>(&self, f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
+        use windows_sys::Win32::Security::{ImpersonateLoggedOnUser, RevertToSelf};
+        // SAFETY: the token is a live logon token; RevertToSelf ends it.
+        if unsafe { ImpersonateLoggedOnUser(self.0) } == 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let r = f();
+        unsafe { RevertToSelf() };
+        r
+    }
+}
+
+impl Drop for OtherUser {
+    fn drop(&mut self) {
+        // SAFETY: the handle came from LogonUserW and is closed once.
+        unsafe { windows_sys::Win32::Foundation::CloseHandle(self.0) };
     }
 }
 
@@ -69,11 +173,16 @@ pub fn max_rss_bytes() -> u64 {
 /// The host side of the Windows executor.
 pub struct Host {
     pool: PortPool,
+    other: Option<OtherUser>,
 }
 
 impl Host {
-    pub fn new(_prep: &Prepared, worker: usize, workers: usize) -> Result<Host, ExecError> {
-        Ok(Host { pool: PortPool::new(PORTS.0, PORTS.1, worker, workers, true) })
+    pub fn new(prep: &Prepared, worker: usize, workers: usize) -> Result<Host, ExecError> {
+        let other = match prep.other_user {
+            Ok(_) => Some(OtherUser::logon().map_err(ExecError)?),
+            Err(_) => None,
+        };
+        Ok(Host { pool: PortPool::new(PORTS.0, PORTS.1, worker, workers, true), other })
     }
 }
 
@@ -128,6 +237,17 @@ fn table() -> &'static [(i32, Errno)] {
         (ws::WSAESHUTDOWN, ESHUTDOWN),
         (ws::WSAESOCKTNOSUPPORT, ESOCKTNOSUPPORT),
         (ws::WSAETIMEDOUT, ETIMEDOUT),
+        (ws::WSAENETRESET, ENETRESET),
+        (ws::WSAELOOP, ELOOP),
+        (ws::WSAENAMETOOLONG, ENAMETOOLONG),
+        (ws::WSAENOTEMPTY, ENOTEMPTY),
+        (ws::WSAETOOMANYREFS, ETOOMANYREFS),
+        (ws::WSAEUSERS, EUSERS),
+        (ws::WSAEDQUOT, EDQUOT),
+        (ws::WSAESTALE, ESTALE),
+        (ws::WSAEREMOTE, EREMOTE),
+        // The rest (WSAEPROCLIM, WSASYSNOTREADY, WSANOTINITIALISED, …) have
+        // no POSIX name: they are written OS<number>.
     ]
 }
 
@@ -141,11 +261,12 @@ impl HostOps for Host {
     }
 
     fn socket(&mut self, kind: Kind, other: bool) -> io::Result<Socket> {
-        if other {
-            return Err(io::Error::from_raw_os_error(ws::WSAEACCES));
-        }
         let (d, t) = domain_type(kind);
-        Socket::new(d, t, None)
+        match (other, &self.other) {
+            (false, _) => Socket::new(d, t, None),
+            (true, Some(user)) => user.run(|| Socket::new(d, t, None)),
+            (true, None) => Err(io::Error::from_raw_os_error(ws::WSAEACCES)),
+        }
     }
 
     fn set_option(&self, s: &Socket, opt: SockOpt, on: bool) -> Result<(), Outcome> {

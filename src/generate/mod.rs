@@ -253,7 +253,10 @@ pub fn build(raw: &[RawOp], model: &dyn Model, max_len: usize) -> Case {
                 // Prefer a listener's port, so connections happen.
                 let port = match p {
                     RawPort::Of(_) | RawPort::Zero => {
-                        let ls: Vec<&Open> = open.iter().filter(|l| listening(&l.name)).collect();
+                        // (A listener whose port the model cannot know, as under
+                        // Wine after a failed connect, is no target.)
+                        let ls: Vec<&Open> =
+                            open.iter().filter(|l| listening(&l.name) && holds_port(&l.name) == Some(true)).collect();
                         if ls.is_empty() {
                             port(RawPort::Sym(1))
                         } else {
@@ -294,7 +297,7 @@ pub fn build(raw: &[RawOp], model: &dyn Model, max_len: usize) -> Case {
                 // The same address and port (an `@NAME` port only while NAME is open).
                 if let Some((addr, port)) = o.bound.clone() {
                     let valid = match &port {
-                        Port::Of(n) => open.iter().any(|x| x.name == *n),
+                        Port::Of(n) => open.iter().any(|x| x.name == *n) && holds_port(n) == Some(true),
                         _ => true,
                     };
                     if valid {

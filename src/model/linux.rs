@@ -29,11 +29,11 @@ impl Linux {
     }
 }
 
-fn fail(rule: &'static str, e: Errno, st: &State) -> Prediction {
+pub(super) fn fail(rule: &'static str, e: Errno, st: &State) -> Prediction {
     Prediction::one(rule, Outcome::Err(e), st.clone())
 }
 
-fn ok(rule: &'static str, st: State) -> Prediction {
+pub(super) fn ok(rule: &'static str, st: State) -> Prediction {
     Prediction::one(rule, Outcome::Ok, st)
 }
 
@@ -88,7 +88,7 @@ fn prune_memos(st: &mut State) {
 }
 
 /// Wildcard address of a family.
-fn wildcard(f: Family) -> Addr {
+pub(super) fn wildcard(f: Family) -> Addr {
     match f {
         Family::V4 => Addr::Any4,
         Family::V6 => Addr::Any6,
@@ -97,7 +97,7 @@ fn wildcard(f: Family) -> Addr {
 
 /// The source address Linux picks to reach `dst` on loopback, written for
 /// a socket of `family`: 127.0.0.1 for any 127/8 destination, ::1 for ::1.
-fn source_for(family: Family, dst: Addr) -> Addr {
+pub(super) fn source_for(family: Family, dst: Addr) -> Addr {
     match dst {
         Addr::Lo6 => Addr::Lo6,
         _ if family == Family::V6 => Addr::MappedLo4,
@@ -773,12 +773,12 @@ impl Linux {
 }
 
 /// Endpoints are equal, v4-mapped and plain IPv4 alike.
-fn same_endpoint(a: Endpoint, b: Endpoint) -> bool {
+pub(super) fn same_endpoint(a: Endpoint, b: Endpoint) -> bool {
     a.port == b.port && (a.addr == b.addr || (a.addr.as_v4().is_some() && a.addr.as_v4() == b.addr.as_v4()))
 }
 
 /// Pending connections of a listener, oldest first.
-fn pending_of(st: &State, lid: SockId) -> Vec<SockId> {
+pub(super) fn pending_of(st: &State, lid: SockId) -> Vec<SockId> {
     let mut v: Vec<SockId> =
         (0..st.socks.len() as SockId).filter(|&c| st.sock(c).life == Life::Pending { of: lid }).collect();
     v.sort_by_key(|&c| st.sock(c).seq);
@@ -835,6 +835,8 @@ fn add_child(st: &mut State, listener: SockId, client: SockId, dst: Addr) {
         // An IPv6 child of a listener with IPv4 operations inherits them.
         mapped_ops: l.mapped_ops,
         mute: l.mapped_ops && dst.as_v4().is_none(),
+        listen_refused: false,
+        connect_failed: false,
     };
     let cid = st.add(child);
     st.sock_mut(client).link = Some(cid);
@@ -925,7 +927,7 @@ fn udp_check(st: &State, me_id: SockId, me: &Sock, port: PortVal) -> Result<&'st
 /// exact address first, then wildcard; IPv4 listeners beat IPv6 ones for
 /// IPv4 traffic; the first listener in the hash chain with the best score
 /// wins, a reuseport group answers with all its members.
-fn tcp_listeners(st: &State, dst: Addr, port: PortVal) -> (Vec<SockId>, &'static str) {
+pub(super) fn tcp_listeners(st: &State, dst: Addr, port: PortVal) -> (Vec<SockId>, &'static str) {
     let listeners: Vec<SockId> = (0..st.socks.len() as SockId)
         .filter(|&i| {
             let s = st.sock(i);
@@ -996,7 +998,7 @@ fn traffic_score(s: &Sock, dst: Addr, exact: bool) -> Option<u8> {
 }
 
 /// Which UDP socket(s) get a datagram to `dst:port` (rules 37-38).
-fn udp_receivers(st: &State, dst: Addr, port: PortVal) -> (Vec<SockId>, &'static str) {
+pub(super) fn udp_receivers(st: &State, dst: Addr, port: PortVal) -> (Vec<SockId>, &'static str) {
     let socks: Vec<SockId> = (0..st.socks.len() as SockId)
         .filter(|&i| {
             let s = st.sock(i);

@@ -13,6 +13,8 @@ pub mod bsd;
 pub mod linux;
 pub mod rules;
 pub mod state;
+pub mod windows;
+pub mod wine;
 
 pub use state::{PortVal, SockId, State};
 
@@ -97,13 +99,14 @@ pub struct HostSettings {
     pub bindv6only: bool,
 }
 
-/// The model for a spec, or `None` if sockdiff has no model of that platform yet.
-pub fn for_spec(spec: &ModelSpec, host: &HostSettings) -> Option<Box<dyn Model>> {
+/// The model for a spec.
+pub fn for_spec(spec: &ModelSpec, host: &HostSettings) -> Box<dyn Model> {
     match spec.platform {
-        Platform::Linux => Some(Box::new(linux::Linux::new(spec.version.clone(), host.bindv6only))),
-        Platform::FreeBsd => Some(Box::new(bsd::Bsd::freebsd(spec.version.clone()))),
-        Platform::MacOs => Some(Box::new(bsd::Bsd::macos(spec.version.clone()))),
-        _ => None,
+        Platform::Linux => Box::new(linux::Linux::new(spec.version.clone(), host.bindv6only)),
+        Platform::FreeBsd => Box::new(bsd::Bsd::freebsd(spec.version.clone())),
+        Platform::MacOs => Box::new(bsd::Bsd::macos(spec.version.clone())),
+        Platform::Windows => Box::new(windows::Windows::new(spec.version.clone())),
+        Platform::Wine => Box::new(wine::Wine::new(spec.version.clone())),
     }
 }
 

@@ -124,6 +124,13 @@ pub struct Sock {
     /// IPv6 child of a listener with IPv4 operations): it receives, but its
     /// FIN, ACK and RST never arrive.
     pub mute: bool,
+    /// Wine: a listen that Windows would allow failed on Linux's check
+    /// (another socket listens on an overlapping address).
+    pub listen_refused: bool,
+    /// Wine: the last connect failed after it had started (Linux keeps the
+    /// socket SS_CONNECTING: listen is EINVAL, the next connect
+    /// ECONNABORTED).
+    pub connect_failed: bool,
 }
 
 impl Sock {
@@ -150,6 +157,8 @@ impl Sock {
             mapped_ops: false,
             hash_tail: false,
             mute: false,
+            listen_refused: false,
+            connect_failed: false,
         }
     }
 

@@ -28,13 +28,17 @@ mod bsd;
 mod freebsd;
 mod linux;
 mod macos;
+mod windows;
+mod wine;
 pub use bsd::*;
 pub use freebsd::*;
 pub use linux::*;
 pub use macos::*;
+pub use windows::*;
+pub use wine::*;
 
 /// Every rule table; [`RULES`] is all of them in one list.
-pub const TABLES: &[&[Rule]] = &[LINUX_RULES, BSD_RULES, FREEBSD_RULES, MACOS_RULES];
+pub const TABLES: &[&[Rule]] = &[LINUX_RULES, BSD_RULES, FREEBSD_RULES, MACOS_RULES, WINDOWS_RULES, WINE_RULES];
 
 /// Every rule of every model.
 pub static RULES: std::sync::LazyLock<Vec<Rule>> =
@@ -57,6 +61,15 @@ pub const VERSION_RANGES: &[(&str, Range)] = &[
     (FREEBSD_LB_CONNECT, (Some(&[15]), None)),
     (FREEBSD_NOLOCALTIMEWAIT, (Some(&[14]), None)),
     (FREEBSD_WRONG_FAMILY_LEGACY, (None, Some(&[13]))),
+    // Enhanced socket security came with Windows Server 2003 (5.2).
+    (WINDOWS_LEGACY_XP, (None, Some(&[5, 2]))),
+    (WINDOWS_TCP_SAME_EXCL_NEW, (Some(&[5, 2]), None)),
+    (WINDOWS_TCP_SAME_EXCL_OLD, (Some(&[5, 2]), None)),
+    (WINDOWS_TCP_SAME_REUSE_BOTH, (Some(&[5, 2]), None)),
+    (WINDOWS_TCP_SAME_REUSE_NEW_ONLY, (Some(&[5, 2]), None)),
+    (WINDOWS_TCP_SAME_DEFAULT, (Some(&[5, 2]), None)),
+    (WINDOWS_TCP_E_WILD, (Some(&[5, 2]), None)),
+    (WINDOWS_TCP_N_WILD, (Some(&[5, 2]), None)),
 ];
 
 /// Whether rule `id` can decide anything for `version` (`None`: the newest).
