@@ -86,3 +86,15 @@ pub fn remove(d: &Path) {
         std::fs::remove_dir_all(d).unwrap();
     }
 }
+
+/// Whether the tests run as root (Unix); never on other systems.
+pub fn is_root() -> bool {
+    #[cfg(unix)]
+    {
+        unsafe { libc::geteuid() == 0 }
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
+}
