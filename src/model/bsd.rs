@@ -22,7 +22,7 @@
 
 use super::rules::*;
 use super::state::{Endpoint, Life, SlotState, Sock, SockId, State, Tcp};
-use super::{Branch, Model, PortArg, Prediction, StepCtx, rule_ids_of};
+use super::{Branch, Model, PortArg, Prediction, StepCtx, begin_close, fail, ok, rule_ids_of};
 use crate::case::{Addr, Family, Kind, Op, Proto, Slot, SockOpt};
 use crate::model::PortVal;
 use crate::outcome::{Errno, Outcome};
@@ -115,14 +115,6 @@ impl Bsd {
     }
 }
 
-fn fail(rule: &'static str, e: Errno, st: &State) -> Prediction {
-    Prediction::one(rule, Outcome::Err(e), st.clone())
-}
-
-fn ok(rule: &'static str, st: State) -> Prediction {
-    Prediction::one(rule, Outcome::Ok, st)
-}
-
 /// Several allowed errors, none of which changes the state.
 fn errors(rule: &'static str, es: &[Errno], st: &State) -> Prediction {
     Prediction { rule, branches: es.iter().map(|e| Branch { outcome: Outcome::Err(*e), state: st.clone() }).collect() }
@@ -130,10 +122,7 @@ fn errors(rule: &'static str, es: &[Errno], st: &State) -> Prediction {
 
 /// The live socket of a slot, or the EBADF answer for a dead name.
 fn live(st: &State, slot: Slot) -> Result<SockId, Prediction> {
-    match st.slots.get(slot as usize) {
-        Some(SlotState::Live(id)) => Ok(*id),
-        _ => Err(fail(BSD_DEAD_NAME, EBADF, st)),
-    }
+    super::live(st, slot, BSD_DEAD_NAME)
 }
 
 /// The two lookup tables: IPv4 (`inp_vflag & INP_IPV4`) and IPv6.
@@ -1035,17 +1024,10 @@ impl Bsd {
     }
 
     fn close(&self, st: &State, slot: Slot) -> Prediction {
-        let id = match live(st, slot) {
-            Ok(id) => id,
+        let (mut ns, id, s) = match begin_close(st, slot, BSD_DEAD_NAME, BSD_CLOSE) {
+            Ok(t) => t,
             Err(p) => return p,
         };
-        let mut ns = st.clone();
-        ns.slots[slot as usize] = SlotState::Closed;
-        let s = st.sock(id).clone();
-        if !s.is_tcp() {
-            ns.sock_mut(id).life = Life::Gone;
-            return ok(BSD_CLOSE, ns);
-        }
         let rule = match s.tcp {
             Tcp::Listen => {
                 let pending = pending_of(st, id);

@@ -7,7 +7,7 @@ use super::state::{
     Endpoint, Life, Memo, Opts, PortMemo, PortVal, SlotState, Sock, SockId, State, Tcp, View, ipv4_equal, ipv6_equal,
     rcv_saddr_equal, tcp_overlap,
 };
-use super::{Branch, Model, PortArg, Prediction, StepCtx, rule_ids_of};
+use super::{Branch, Model, PortArg, Prediction, StepCtx, begin_close, fail, ok, rule_ids_of};
 use crate::case::{Addr, Family, Kind, Op, Proto, Slot, SockOpt};
 use crate::outcome::{Errno, Outcome};
 use crate::platform::{ModelSpec, Platform, Version};
@@ -29,20 +29,9 @@ impl Linux {
     }
 }
 
-pub(super) fn fail(rule: &'static str, e: Errno, st: &State) -> Prediction {
-    Prediction::one(rule, Outcome::Err(e), st.clone())
-}
-
-pub(super) fn ok(rule: &'static str, st: State) -> Prediction {
-    Prediction::one(rule, Outcome::Ok, st)
-}
-
 /// The live socket of a slot, or the EBADF answer for a dead name.
 fn live(st: &State, slot: Slot) -> Result<SockId, Prediction> {
-    match st.slots.get(slot as usize) {
-        Some(SlotState::Live(id)) => Ok(*id),
-        _ => Err(fail(LINUX_DEAD_NAME, EBADF, st)),
-    }
+    super::live(st, slot, LINUX_DEAD_NAME)
 }
 
 impl Model for Linux {
@@ -636,17 +625,10 @@ impl Linux {
     }
 
     fn close(&self, st: &State, slot: Slot) -> Prediction {
-        let id = match live(st, slot) {
-            Ok(id) => id,
+        let (mut ns, id, s) = match begin_close(st, slot, LINUX_DEAD_NAME, LINUX_CLOSE) {
+            Ok(t) => t,
             Err(p) => return p,
         };
-        let mut ns = st.clone();
-        ns.slots[slot as usize] = SlotState::Closed;
-        let s = st.sock(id).clone();
-        if !s.is_tcp() {
-            ns.sock_mut(id).life = Life::Gone;
-            return ok(LINUX_CLOSE, ns);
-        }
         let rule = match s.tcp {
             Tcp::Listen => {
                 let pending = pending_of(st, id);

@@ -16,10 +16,10 @@
 //! with SO_EXCLUSIVEADDRUSE both wildcards. Only the options a socket had
 //! when it was bound count (`Sock::bound_opts`).
 
-use super::linux::{fail, ok, pending_of, same_endpoint, source_for, wildcard};
+use super::linux::{pending_of, same_endpoint, source_for, wildcard};
 use super::rules::*;
 use super::state::{Endpoint, Life, Opts, PortVal, SlotState, Sock, SockId, State, Tcp, View};
-use super::{Branch, Model, PortArg, Prediction, StepCtx, rule_ids_of};
+use super::{Branch, Model, PortArg, Prediction, StepCtx, begin_close, fail, ok, rule_ids_of};
 use crate::case::{Addr, Family, Kind, Op, Proto, Slot, SockOpt};
 use crate::outcome::{Errno, Outcome};
 use crate::platform::{ModelSpec, Platform, Version};
@@ -80,10 +80,7 @@ pub(super) fn fail_set(rule: &'static str, errs: &[Errno], st: &State) -> Predic
 
 /// The live socket of a slot, or the EBADF answer for a dead name.
 fn live(st: &State, slot: Slot) -> Result<SockId, Prediction> {
-    match st.slots.get(slot as usize) {
-        Some(SlotState::Live(id)) => Ok(*id),
-        _ => Err(fail(WINDOWS_DEAD_NAME, EBADF, st)),
-    }
+    super::live(st, slot, WINDOWS_DEAD_NAME)
 }
 
 /// What a socket asked for at bind time.
@@ -803,17 +800,10 @@ impl Windows {
     }
 
     fn close(&self, st: &State, slot: Slot) -> Prediction {
-        let id = match live(st, slot) {
-            Ok(id) => id,
+        let (mut ns, id, s) = match begin_close(st, slot, WINDOWS_DEAD_NAME, WINDOWS_CLOSE) {
+            Ok(t) => t,
             Err(p) => return p,
         };
-        let mut ns = st.clone();
-        ns.slots[slot as usize] = SlotState::Closed;
-        let s = st.sock(id).clone();
-        if !s.is_tcp() {
-            ns.sock_mut(id).life = Life::Gone;
-            return ok(WINDOWS_CLOSE, ns);
-        }
         let rule = match s.tcp {
             Tcp::Listen => {
                 // Connections still queued are reset.

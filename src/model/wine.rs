@@ -10,11 +10,11 @@
 //! where the outcome only follows from an earlier divergence, such as a
 //! listener that could not listen). Pure, like every model.
 
-use super::linux::{fail, ok, tcp_listeners, udp_receivers};
+use super::linux::{tcp_listeners, udp_receivers};
 use super::rules::*;
 use super::state::{KAddr, Life, PortVal, Sock, SockId, State, Tcp, rcv_saddr_equal, tcp_overlap};
 use super::windows::{Hold, Windows, choice, commit_bind, receiver_name, start_listening};
-use super::{Model, Prediction, StepCtx};
+use super::{Model, Prediction, StepCtx, fail, ok};
 use crate::case::{Addr, Family, Kind, Op, Proto};
 use crate::outcome::{Errno, Outcome};
 use crate::platform::{ModelSpec, Version};
