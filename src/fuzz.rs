@@ -253,7 +253,7 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
     fp.settings.insert("isolation".into(), format!("{:?}", prep.isolation));
     fp.settings.insert("jobs".into(), jobs.to_string());
     let mut summary = Summary {
-        run_id: run_id.clone(),
+        run_id: dir.run_id.clone(),
         command: std::env::args().collect::<Vec<_>>().join(" "),
         seed: seed.to_string(),
         started_at: report::rfc3339(started),
@@ -293,6 +293,9 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
             .with_context(|| format!("{}", out.display()))?;
     }
     let next = AtomicU64::new(0);
+    // The case each worker is on (u64::MAX once it has stopped): a new
+    // mismatch is claimed, and findings are written, in case order.
+    let inflight: Vec<AtomicU64> = (0..jobs).map(|_| AtomicU64::new(0)).collect();
     let stop = AtomicBool::new(false);
     let claims: Mutex<HashMap<String, Claim>> = Mutex::new(HashMap::new());
     let t0 = Instant::now();
@@ -307,11 +310,14 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
     std::thread::scope(|s| {
         for w in 0..jobs {
             let tx = tx.clone();
-            let (prep, next, stop, claims) = (&prep, &next, &stop, &claims);
+            let (prep, next, stop, claims, inflight) = (&prep, &next, &stop, &claims, &inflight[..]);
             let source = a.source;
             let reruns = a.reruns;
             s.spawn(move || {
-                let r = worker(model_ref, prep, w, jobs, source, limit, deadline, reruns, next, stop, claims, &tx);
+                let turn = Turn { all: inflight, me: w };
+                let r =
+                    worker(model_ref, prep, w, jobs, source, limit, deadline, reruns, next, stop, claims, &turn, &tx);
+                turn.done();
                 if let Err(e) = r {
                     let _ = tx.send(Msg::Fatal(e.to_string()));
                 }
@@ -319,8 +325,13 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
         }
         drop(tx);
         let mut last_summary = Instant::now();
+        // Findings wait here until no worker is on an earlier case, so the
+        // CSV lists them in case order whatever the timing.
+        let mut pending: BTreeMap<u64, Box<Finding>> = BTreeMap::new();
         loop {
-            match rx.recv_timeout(Duration::from_millis(200)) {
+            let msg = rx.recv_timeout(Duration::from_millis(200));
+            let done = matches!(msg, Err(mpsc::RecvTimeoutError::Disconnected));
+            match msg {
                 Ok(Msg::Delta(d)) => {
                     let c = &mut summary.counts;
                     c.cases += d.cases;
@@ -339,39 +350,7 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
                     }
                 }
                 Ok(Msg::Finding(f)) => {
-                    if f.reproduced == 0 {
-                        summary.counts.flaky += 1;
-                        *summary.flaky_signatures.entry(f.signature.clone()).or_default() += 1;
-                        // Kept for a look, outside the CSV: it is not a finding.
-                        let flaky = dir.path.join("flaky");
-                        let text = format!(
-                            "# did not fail again in {} re-runs (case seed {}): {}\n{}",
-                            f.reruns,
-                            f.seed,
-                            f.signature,
-                            case::print(&f.case)
-                        );
-                        let _ = std::fs::create_dir_all(&flaky).and_then(|_| {
-                            report::write_atomic(&flaky.join(format!("case-{:06}.case", f.index)), text.as_bytes())
-                        });
-                    } else {
-                        summary.counts.mismatches += 1;
-                        *summary.signatures.entry(f.signature.clone()).or_default() += 1;
-                        if let Err(e) = write_finding(&mut dir, &f, model_ref, &id, corpus_dir.as_deref()) {
-                            fatal.get_or_insert(e.to_string());
-                            stop.store(true, Ordering::Relaxed);
-                        }
-                        progress.println(&format!(
-                            "mismatch: step {} `{}`: model {} ({}), real {}, reproduced {}/{}",
-                            f.rec.index + 1,
-                            f.case.steps[f.rec.index].stmt,
-                            f.rec.expected,
-                            f.rec.rule,
-                            f.rec.actual,
-                            f.reproduced,
-                            f.reruns
-                        ));
-                    }
+                    pending.insert(f.index, f);
                 }
                 Ok(Msg::Fatal(e)) => {
                     fatal.get_or_insert(e);
@@ -379,7 +358,47 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
                 }
                 Ok(Msg::Record(r)) => records.push(*r),
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {}
+            }
+            let low = if done {
+                u64::MAX
+            } else {
+                inflight.iter().map(|x| x.load(Ordering::SeqCst)).min().unwrap_or(u64::MAX)
+            };
+            while let Some(f) = pending.first_entry().filter(|e| *e.key() < low).map(|e| e.remove()) {
+                if f.reproduced == 0 {
+                    summary.counts.flaky += 1;
+                    *summary.flaky_signatures.entry(f.signature.clone()).or_default() += 1;
+                    // Kept for a look, outside the CSV: it is not a finding.
+                    let flaky = dir.path.join("flaky");
+                    let text = format!(
+                        "# did not fail again in {} re-runs (case seed {}): {}\n{}",
+                        f.reruns,
+                        f.seed,
+                        f.signature,
+                        case::print(&f.case)
+                    );
+                    let _ = std::fs::create_dir_all(&flaky).and_then(|_| {
+                        report::write_atomic(&flaky.join(format!("case-{:06}.case", f.index)), text.as_bytes())
+                    });
+                } else {
+                    summary.counts.mismatches += 1;
+                    *summary.signatures.entry(f.signature.clone()).or_default() += 1;
+                    if let Err(e) = write_finding(&mut dir, &f, model_ref, &id, corpus_dir.as_deref()) {
+                        fatal.get_or_insert(e.to_string());
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    progress.println(&format!(
+                        "mismatch: step {} `{}`: model {} ({}), real {}, reproduced {}/{}",
+                        f.rec.index + 1,
+                        f.case.steps[f.rec.index].stmt,
+                        f.rec.expected,
+                        f.rec.rule,
+                        f.rec.actual,
+                        f.reproduced,
+                        f.reruns
+                    ));
+                }
             }
             progress.update(&summary.counts, t0.elapsed());
             if crate::interrupt::requested() {
@@ -389,6 +408,9 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
                 fill(&mut summary, &rules, model_ref, t0.elapsed());
                 let _ = dir.write_summary(&summary);
                 last_summary = Instant::now();
+            }
+            if done {
+                break;
             }
         }
     });
@@ -480,8 +502,8 @@ fn write_finding(
         case: case::one_line(&f.case),
     };
     let header = format!(
-        "sockdiff fuzz run {}, {case_id}, case seed {}\nstep {step} `{statement}`: model {} expected {} (rule {}), real {}; reproduced {}",
-        dir.run_id, f.seed, row.model, row.expected, row.rule, row.actual, row.reproduced
+        "sockdiff fuzz {case_id}, case seed {}\nstep {step} `{statement}`: model {} expected {} (rule {}), real {}; reproduced {}",
+        f.seed, row.model, row.expected, row.rule, row.actual, row.reproduced
     );
     dir.add_mismatch(&row, &f.case, &header)?;
     if let Some(cdir) = corpus_dir {
@@ -492,6 +514,34 @@ fn write_finding(
         report::write_atomic(&path, case::print(&c).as_bytes())?;
     }
     Ok(())
+}
+
+/// Which case each worker is on (u64::MAX once it has stopped). Cases are
+/// handed out in order, so a slot never runs ahead of its worker.
+struct Turn<'a> {
+    all: &'a [AtomicU64],
+    me: usize,
+}
+
+impl Turn<'_> {
+    fn on(&self, index: u64) {
+        self.all[self.me].store(index, Ordering::SeqCst);
+    }
+
+    fn done(&self) {
+        self.on(u64::MAX);
+    }
+
+    /// Waits until every other worker is past case `index` (or the run is
+    /// stopping): a worker on an earlier case may find the same signature.
+    fn wait_for_earlier(&self, index: u64, stop: &AtomicBool) {
+        while !self.all.iter().enumerate().all(|(w, x)| w == self.me || x.load(Ordering::SeqCst) > index) {
+            if stop.load(Ordering::Relaxed) || crate::interrupt::requested() {
+                return;
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -507,6 +557,7 @@ fn worker(
     next: &AtomicU64,
     stop: &AtomicBool,
     claims: &Mutex<HashMap<String, Claim>>,
+    turn: &Turn<'_>,
     tx: &mpsc::Sender<Msg>,
 ) -> Result<(), ExecError> {
     let mut ex = exec::new_executor(prep, w, jobs)?;
@@ -524,6 +575,7 @@ fn worker(
         if max_cases.is_some_and(|n| index >= n) {
             break;
         }
+        turn.on(index);
         let Some((seed, case)) = source.case(index, model) else { break };
         let prog = case::compile(&case).expect("generated cases are valid");
         let r = run::run_case(model, ex.as_mut(), &prog, &can)?;
@@ -546,6 +598,13 @@ fn worker(
             Verdict::Mismatch { index: at } => {
                 let rec = r.mismatch().expect("mismatch recorded").clone();
                 let sig = run::signature(run::verb_at(&prog, *at), &rec);
+                // The earliest case with a new signature is the one minimized
+                // and reported, so a seed gives the same findings every time.
+                let known =
+                    matches!(claims.lock().expect("claims lock").get(&sig), Some(Claim::Reported | Claim::Checking(_)));
+                if !known {
+                    turn.wait_for_earlier(index, stop);
+                }
                 let mine = {
                     let mut c = claims.lock().expect("claims lock");
                     let e = c.entry(sig.clone()).or_insert(Claim::Flaky(0));

@@ -138,8 +138,20 @@ impl RunDir {
     /// Creates `<parent>/<run_id>/` with `cases/` and a `mismatches.csv`
     /// holding only the header.
     pub fn create(parent: &Path, run_id: &str) -> io::Result<RunDir> {
-        let path = parent.join(run_id);
-        fs::create_dir_all(path.join("cases")).map_err(|e| io_err(&path, "cannot create the run folder", e))?;
+        fs::create_dir_all(parent).map_err(|e| io_err(parent, "cannot create the run folder in", e))?;
+        // Two runs with one seed in the same second would get the same id:
+        // the later one takes the next free suffix rather than failing.
+        let mut n = 1;
+        let (path, run_id) = loop {
+            let id = if n == 1 { run_id.to_string() } else { format!("{run_id}-{n}") };
+            let path = parent.join(&id);
+            match fs::create_dir(&path) {
+                Ok(()) => break (path, id),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+                Err(e) => return Err(io_err(&path, "cannot create the run folder", e)),
+            }
+        };
+        fs::create_dir(path.join("cases")).map_err(|e| io_err(&path, "cannot create the run folder", e))?;
         let csv_path = path.join("mismatches.csv");
         let mut csv = OpenOptions::new()
             .create_new(true)
@@ -149,7 +161,7 @@ impl RunDir {
         csv.write_all(format!("{}\n", HEADER.join(",")).as_bytes())
             .and_then(|_| csv.flush())
             .map_err(|e| io_err(&csv_path, "cannot write", e))?;
-        Ok(RunDir { path, run_id: run_id.to_string(), csv })
+        Ok(RunDir { path, run_id, csv })
     }
 
     /// Writes the case file, then appends the row in one write.
@@ -270,12 +282,16 @@ mod tests {
         };
         let case = crate::case::parse("x", "a = socket tcp4\nbind a 0.0.0.0:P1\n").unwrap();
         run.add_mismatch(&row, &case, "seed 42").unwrap();
-        assert_eq!(read_mismatches(&run.path).unwrap(), vec![row]);
+        assert_eq!(read_mismatches(&run.path).unwrap(), vec![row.clone()]);
         let file = fs::read_to_string(run.path.join("cases/case-1.case")).unwrap();
         assert_eq!(crate::case::parse("f", &file).unwrap().steps.len(), 2);
-        assert!(RunDir::create(&dir, "r1").is_err(), "an existing run folder is never overwritten");
+        // An existing run folder is never overwritten: the same id again
+        // gets the next suffix.
+        let again = RunDir::create(&dir, "r1").unwrap();
+        assert_eq!((again.run_id.as_str(), again.path.file_name().unwrap().to_str().unwrap()), ("r1-2", "r1-2"));
+        assert_eq!(read_mismatches(&run.path).unwrap(), vec![row]);
         // Windows removes no folder with an open file in it.
-        drop(run);
+        drop((run, again));
         fs::remove_dir_all(&dir).unwrap();
     }
 }
