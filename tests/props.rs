@@ -3,6 +3,7 @@
 //! documented rule); the generator only makes valid cases.
 
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use sockdiff::case::{self, Addr, Case, Expect, Kind, Name, Op, Port, PortRef, SockOpt, Step, Stmt, Trailer};
 use sockdiff::generate::{self, GenConfig};
 use sockdiff::model::rules::RULES;
@@ -97,8 +98,20 @@ fn arb_case() -> impl Strategy<Value = Case> {
     })
 }
 
+/// `cases` cases a run; failures are kept beside this file in
+/// props.proptest-regressions (committed) and re-run first. (proptest's
+/// default looks for lib.rs or main.rs, which this test crate lacks, and
+/// says so on every run before it falls back to the same file.)
+fn config(cases: u32) -> ProptestConfig {
+    ProptestConfig {
+        cases,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
+        ..ProptestConfig::default()
+    }
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    #![proptest_config(config(400))]
 
     /// parse(print(c)) == c, comments and expectation comments included.
     #[test]
@@ -222,7 +235,7 @@ fn bsd_model(i: usize) -> Bsd {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 600, ..ProptestConfig::default() })]
+    #![proptest_config(config(600))]
 
     /// The Linux model (this version and 6.7) answers every statement in
     /// every state it can reach with at least one outcome and a rule id

@@ -715,6 +715,12 @@ impl Windows {
     }
 
     fn connect_udp(&self, st: &State, id: SockId, dst: Addr, dport: PortVal, ctx: &StepCtx<'_>) -> Prediction {
+        // Where Windows would refuse the peer's family, Wine is Linux.
+        let s = st.sock(id);
+        let windows_refuses = self.is_wine()
+            && Windows { version: self.version.clone(), flavor: Flavor::Windows }
+                .family_refusal(st, s.kind.family, s.opts.v6only, s.local.map(|l| l.addr), dst, s.kind.proto)
+                .is_some();
         let mut ns = st.clone();
         ns.sock_mut(id).connect_failed = false;
         let family = ns.sock(id).kind.family;
@@ -723,7 +729,6 @@ impl Windows {
             autobind(&mut ns, id, wildcard(family), p);
             ns.sock_mut(id).bound_addr = Some(wildcard(family));
         }
-        let dst_family = dst.family();
         let dst = peer_form(family, dst);
         let sm = ns.sock_mut(id);
         if let Some(l) = sm.local.as_mut() {
@@ -732,9 +737,7 @@ impl Windows {
             }
         }
         sm.peer = Some(Endpoint { addr: dst, port: dport });
-        // Linux lets a dual-stack UDP socket connect with an IPv4 sockaddr.
-        let rule = if self.is_wine() && dst_family != family { WINE_LINUX_ERRORS } else { WINDOWS_UDP_CONNECT };
-        ok(rule, ns)
+        ok(if windows_refuses { WINE_UDP_CONNECT } else { WINDOWS_UDP_CONNECT }, ns)
     }
 
     /// Family checks of connect and of a probe's socket: `None` if the

@@ -407,6 +407,20 @@ mod tests {
     }
 
     #[test]
+    fn a_udp_connect_is_linux_where_windows_refuses_the_family() {
+        // Checked under Wine 8.0: a source chosen by an IPv6 connect does not
+        // keep a dual-stack socket from a v4-mapped peer; a v4-mapped source
+        // keeps it from an IPv6 one.
+        let r = predict(
+            "a = socket udp6\nset a v6only off\nconnect a [::1]:P2\nconnect a [::ffff:127.0.0.1]:P1\nb = socket udp6\nset b v6only off\nconnect b 127.0.0.1:P2\nconnect b [::1]:P1\n",
+        );
+        assert_eq!(r[2], ("ok".into(), WINDOWS_UDP_CONNECT));
+        assert_eq!(r[3], ("ok".into(), WINE_UDP_CONNECT));
+        assert_eq!(r[6], ("ok".into(), WINE_UDP_CONNECT));
+        assert_eq!(r[7], ("EOPNOTSUPP".into(), WINE_LINUX_ERRORS));
+    }
+
+    #[test]
     fn udp_is_left_to_linux() {
         let r = predict(
             "a = socket udp4\nb = socket udp4\nbind a 0.0.0.0:P1\nbind b 127.0.0.1:P1\nc = socket udp4\nset c exclusiveaddruse on\nbind c 127.0.0.2:P2\nd = socket udp4\nbind d 127.0.0.2:P2\n",

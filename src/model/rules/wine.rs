@@ -49,6 +49,9 @@ rules! {
     WINE_LINUX_ERRORS = "wine.any.linux-errors",
         "Where Windows' error code is not documented exactly, Wine answers with the code Linux gives for the same call, mapped back to Winsock.",
         "wine server/sock.c sock_get_ntstatus; dlls/ws2_32 (NTSTATUS to WSA codes); runs under Wine 8.0.";
+    WINE_UDP_CONNECT = "wine.udp.connect",
+        "A UDP connect is Linux's: a dual-stack socket connects to an IPv4 peer given as an IPv4 address, and to a v4-mapped peer after an earlier connect chose an IPv6 source (the IPv6 source is kept; only a v4-mapped source refuses a later IPv6 peer). Windows refuses a peer of the other family (windows.any.connect-family).",
+        "Linux net/ipv6/datagram.c __ip6_datagram_connect (the v4-mapped branch keeps a set sk_v6_rcv_saddr); wine dlls/ws2_32 connect (passed to Linux); runs under Wine 8.0 (found by the wine-divergence property test).";
     WINE_DELIVER = "wine.any.deliver",
         "Delivery follows Linux where Windows leaves it open: one listener or UDP socket is chosen by Linux's scoring (exact address, then IPv4 before dual-stack, the newest UDP socket among equals).",
         "Linux __inet_lookup_listener, __udp4_lib_lookup (compute_score); runs under Wine 8.0.";
