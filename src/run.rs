@@ -9,7 +9,7 @@
 
 use crate::case::{Op, PortRef, Program, Verb};
 use crate::exec::{ExecError, Executor};
-use crate::model::{Belief, Model, PortArg, PortVal, StepCtx};
+use crate::model::{Belief, Model, PortArg, PortVal, StepCtx, rule_for};
 use crate::outcome::{Outcome, OutcomeSet};
 
 /// One statement, model against reality.
@@ -155,11 +155,13 @@ fn run_inner(
         let (rec, branches) = if let Op::Probe { .. } = op {
             // Where the model allows several receivers, probe again to show them.
             let ctx = StepCtx { names: &prog.names, port, observed: None };
-            let (expected, rule, branches) = belief.predict(model, op, &ctx);
+            let (expected, rules, branches) = belief.predict_each(model, op, &ctx);
             let tries = if expected.members().len() > 1 { PROBE_REPEATS } else { 1 };
             let settle = expected.members().iter().any(|o| matches!(o, Outcome::To(_)));
             let seen: Vec<Outcome> = (0..tries).map(|_| exec.step(op, concrete, settle).outcome).collect();
-            (StepRecord { index, expected, actual: OutcomeSet::new(seen), rule }, branches)
+            let actual = OutcomeSet::new(seen);
+            let rule = rule_for(&rules, &branches, &actual);
+            (StepRecord { index, expected, actual, rule }, branches)
         } else {
             // An accept the model expects to find a connection waits for
             // the handshake to finish if the kernel is running late.
@@ -169,8 +171,10 @@ fn run_inner(
             };
             let real = exec.step(op, concrete, settle);
             let ctx = StepCtx { names: &prog.names, port, observed: real.local_port };
-            let (expected, rule, branches) = belief.predict(model, op, &ctx);
-            (StepRecord { index, expected, actual: OutcomeSet::one(real.outcome), rule }, branches)
+            let (expected, rules, branches) = belief.predict_each(model, op, &ctx);
+            let actual = OutcomeSet::one(real.outcome);
+            let rule = rule_for(&rules, &branches, &actual);
+            (StepRecord { index, expected, actual, rule }, branches)
         };
         let agrees = rec.agrees();
         if agrees {

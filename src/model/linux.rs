@@ -517,7 +517,7 @@ impl Linux {
                 let hashed = matches!(t.life, Life::Orphan { .. })
                     || matches!(t.tcp, Tcp::Established | Tcp::CloseWait | Tcp::SynSent);
                 if hashed && t.view() == Some(me_view) && t.peer.is_some_and(|p| same_endpoint(p, peer)) {
-                    if t.life != (Life::Orphan { tw: true }) {
+                    if t.life != (Life::Orphan { tw: true }) || t.tw_fin_wait2 {
                         return fail(LINUX_TCP_CONNECT_STATE, EADDRNOTAVAIL, st);
                     }
                     ns.sock_mut(t_id).life = Life::Gone;
@@ -674,6 +674,7 @@ impl Linux {
                         p.link = None;
                         if matches!(p.life, Life::Orphan { .. }) {
                             p.life = Life::Orphan { tw: !p.mute };
+                            p.tw_fin_wait2 = false;
                         }
                         LINUX_TCP_PASSIVE_CLOSE
                     }
@@ -686,7 +687,23 @@ impl Linux {
                     if !s.mute && matches!(ns.sock(peer).life, Life::Live | Life::Pending { .. }) {
                         ns.sock_mut(peer).tcp = Tcp::CloseWait;
                     }
-                    if s.mute || peer_mute { LINUX_TCP_MAPPED_OPS_STALE } else { LINUX_TCP_TIMEWAIT_BLOCKS }
+                    if s.mute || peer_mute {
+                        LINUX_TCP_MAPPED_OPS_STALE
+                    } else if s.opts.reuseport {
+                        // The peer's ACK may come after close() let go: a
+                        // TIME_WAIT entry then, which another user's
+                        // reuseport bind passes.
+                        let mut tw = ns.clone();
+                        tw.sock_mut(id).life = Life::Orphan { tw: true };
+                        tw.sock_mut(id).tw_fin_wait2 = true;
+                        let branches = vec![
+                            Branch { outcome: Outcome::Ok, state: ns },
+                            Branch { outcome: Outcome::Ok, state: tw },
+                        ];
+                        return Prediction { rule: LINUX_TCP_FIN_WAIT2_RACE, branches };
+                    } else {
+                        LINUX_TCP_TIMEWAIT_BLOCKS
+                    }
                 }
             },
         };
@@ -819,6 +836,7 @@ fn add_child(st: &mut State, listener: SockId, client: SockId, dst: Addr) {
         mute: l.mapped_ops && dst.as_v4().is_none(),
         listen_refused: false,
         connect_failed: false,
+        tw_fin_wait2: false,
     };
     let cid = st.add(child);
     st.sock_mut(client).link = Some(cid);
@@ -1044,6 +1062,25 @@ mod tests {
 
     fn outcomes(text: &str) -> Vec<String> {
         predict(text).into_iter().map(|(o, _)| o).collect()
+    }
+
+    #[test]
+    fn an_active_close_with_reuseport_may_leave_time_wait_at_once() {
+        let open = "l = socket tcp4\nbind l 127.0.0.1:P1\nlisten l\na = socket tcp4\nset a reuseport on\nbind a 127.0.0.1:P2\nconnect a 127.0.0.1:P1\nx = accept l\nclose a\n";
+        // Another user's reuseport bind: refused by a full FIN_WAIT2 socket,
+        // allowed by a TIME_WAIT entry; the same user passes either.
+        let other = format!("{open}b = socket tcp4 as other\nset b reuseport on\nbind b 127.0.0.1:P2\n");
+        let r = predict(&other);
+        assert_eq!(r[8], ("ok".into(), LINUX_TCP_FIN_WAIT2_RACE));
+        assert_eq!(r[11].0, "{EADDRINUSE,ok}");
+        let same = format!("{open}b = socket tcp4\nset b reuseport on\nbind b 127.0.0.1:P2\n");
+        assert_eq!(predict(&same)[11], ("ok".into(), LINUX_TCP_REUSEPORT_PAIR));
+        // Neither form gives its 4-tuple to a connect.
+        let again = format!("{open}b = socket tcp4\nset b reuseport on\nbind b 127.0.0.1:P2\nconnect b 127.0.0.1:P1\n");
+        assert_eq!(predict(&again)[12], ("EADDRNOTAVAIL".into(), LINUX_TCP_CONNECT_STATE));
+        // Without reuseport the two forms answer alike: no choice is kept.
+        let plain = open.replace("set a reuseport on\n", "");
+        assert_eq!(predict(&plain).last().unwrap(), &("ok".to_string(), LINUX_TCP_TIMEWAIT_BLOCKS));
     }
 
     #[test]

@@ -182,17 +182,28 @@ impl Belief {
     /// Predicts `op` from every state. Returns the union of outcomes, the
     /// rule of the first state's prediction, and every branch.
     pub fn predict(&self, model: &dyn Model, op: &Op, ctx: &StepCtx<'_>) -> (OutcomeSet, &'static str, Vec<Branch>) {
-        let mut rule = "";
+        let (set, rules, branches) = self.predict_each(model, op, ctx);
+        (set, rules.first().copied().unwrap_or(""), branches)
+    }
+
+    /// Like [`Belief::predict`], with the rule of each branch's state (so a
+    /// caller that saw the outcome can name the rule of a state that
+    /// allowed it: [`rule_for`]).
+    pub fn predict_each(
+        &self,
+        model: &dyn Model,
+        op: &Op,
+        ctx: &StepCtx<'_>,
+    ) -> (OutcomeSet, Vec<&'static str>, Vec<Branch>) {
+        let mut rules = Vec::new();
         let mut branches = Vec::new();
-        for (i, st) in self.states.iter().enumerate() {
+        for st in &self.states {
             let p = model.step(st, op, ctx);
-            if i == 0 {
-                rule = p.rule;
-            }
+            rules.extend(std::iter::repeat_n(p.rule, p.branches.len()));
             branches.extend(p.branches);
         }
         let set = OutcomeSet::new(branches.iter().map(|b| b.outcome.clone()));
-        (set, rule, branches)
+        (set, rules, branches)
     }
 
     /// Keeps the states of the branches whose outcome is one of `seen`.
@@ -218,4 +229,16 @@ impl Belief {
         self.states = next;
         true
     }
+}
+
+/// The rule of the first branch whose outcome was seen, else the first
+/// rule: where states disagree, the rule of one that allowed what happened.
+pub fn rule_for(rules: &[&'static str], branches: &[Branch], seen: &OutcomeSet) -> &'static str {
+    branches
+        .iter()
+        .position(|b| seen.contains(&b.outcome))
+        .and_then(|i| rules.get(i))
+        .or(rules.first())
+        .copied()
+        .unwrap_or("")
 }

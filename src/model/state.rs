@@ -131,6 +131,9 @@ pub struct Sock {
     /// socket SS_CONNECTING: listen is EINVAL, the next connect
     /// ECONNABORTED).
     pub connect_failed: bool,
+    /// Linux: a TIME_WAIT entry made straight from FIN_WAIT2 (the peer has
+    /// not closed): a connect does not take its 4-tuple over.
+    pub tw_fin_wait2: bool,
 }
 
 impl Sock {
@@ -159,6 +162,7 @@ impl Sock {
             mute: false,
             listen_refused: false,
             connect_failed: false,
+            tw_fin_wait2: false,
         }
     }
 
