@@ -234,6 +234,17 @@ mod tests {
     }
 
     #[test]
+    fn a_recorded_set_that_covers_the_outcome_stays() {
+        let text = "a = socket tcp4  #= linux@6.18:ok\nbind a 0.0.0.0:P1  #= linux@6.18:{EADDRINUSE,ok}\n";
+        let mut c = parse("t", text).unwrap();
+        assert!(!record_case(&mut c, &run(&["ok", "EADDRINUSE"]), &spec("linux@6.18")));
+        assert_eq!(case::print(&c), case::print(&parse("t", text).unwrap()));
+        // An outcome outside the set replaces it.
+        assert!(record_case(&mut c, &run(&["ok", "EACCES"]), &spec("linux@6.18")));
+        assert!(case::print(&c).contains("#= linux@6.18:EACCES"), "{}", case::print(&c));
+    }
+
+    #[test]
     fn a_check_names_what_changed() {
         let dir = std::env::temp_dir().join(format!("sockdiff-corpus-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
