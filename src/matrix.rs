@@ -463,6 +463,27 @@ pub fn lifecycles() -> Vec<Cell> {
         case: Case::from_stmts(s),
         key: vec![4, 5],
     });
+    // A listener whose refused connect set its incoming CPU, beside an equal
+    // listener first in the chain; neither hands over to its group.
+    let mut s = Vec::new();
+    for (name, connect_first) in [("a", true), ("c", false)] {
+        s.push(Stmt::Socket { name: n(name), kind: Kind::TCP4, other: false });
+        s.push(Stmt::Set { name: n(name), opt: SockOpt::ReusePort, on: true });
+        if connect_first {
+            s.push(Stmt::Connect { name: n(name), addr: Addr::Lo4, port: Port::Sym(1) });
+        }
+        s.push(Stmt::Bind { name: n(name), addr: Addr::Any4, port: Port::Sym(1) });
+    }
+    for name in ["a", "c"] {
+        s.push(Stmt::Listen { name: n(name) });
+        s.push(Stmt::Set { name: n(name), opt: SockOpt::ReusePort, on: false });
+    }
+    s.push(Stmt::Probe { kind: Kind::TCP4, addr: Addr::Lo4, port: Port::Sym(1) });
+    out.push(Cell {
+        name: "tcp4 listener that received before it listened, beside an equal one".into(),
+        key: vec![2, s.len() - 1],
+        case: Case::from_stmts(s),
+    });
     out
 }
 

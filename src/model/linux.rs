@@ -555,6 +555,7 @@ impl Linux {
         // A socket connecting to its own address and port opens to itself.
         if same_endpoint(local, peer) {
             connected(&mut ns, Tcp::Established);
+            ns.sock_mut(id).received = true;
             return ok(LINUX_TCP_CONNECT_LISTENER, ns);
         }
         let (listeners, _) = tcp_listeners(st, dst, dport);
@@ -563,6 +564,8 @@ impl Linux {
             // an address not chosen by bind is forgotten.
             let mut ns = st.clone();
             let sm = ns.sock_mut(id);
+            // The RST sets its sk_incoming_cpu.
+            sm.received = true;
             if dst.is_mapped() {
                 sm.mapped_ops = true;
             }
@@ -580,6 +583,8 @@ impl Linux {
             return Prediction::one(LINUX_TCP_CONNECT_REFUSED, Outcome::Err(ECONNREFUSED), ns);
         }
         connected(&mut ns, Tcp::Established);
+        // The SYN-ACK sets its sk_incoming_cpu (the child's is set by the ACK).
+        ns.sock_mut(id).received = true;
         let rule = if recycled {
             LINUX_TCP_TIMEWAIT_RECYCLE
         } else if autobind {
@@ -759,14 +764,9 @@ impl Linux {
         if receivers.is_empty() {
             return Prediction::one(LINUX_DELIVER_NONE, Outcome::ToNone, st.clone());
         }
-        let branches = receivers
-            .into_iter()
-            .map(|r| {
-                let mut b = st.clone();
-                b.sock_mut(r).received = true;
-                Branch { outcome: name(r), state: b }
-            })
-            .collect();
+        // An unconnected UDP socket does not record the CPU it receives on
+        // (__udp_queue_rcv_skb updates sk_incoming_cpu only when connected).
+        let branches = receivers.into_iter().map(|r| Branch { outcome: name(r), state: st.clone() }).collect();
         Prediction { rule, branches }
     }
 }
@@ -829,7 +829,8 @@ fn add_child(st: &mut State, listener: SockId, client: SockId, dst: Addr) {
         connected_once: false,
         seq,
         group: None,
-        received: false,
+        // sk_clone_lock sets sk_incoming_cpu to the CPU at work.
+        received: true,
         hash_tail: false,
         // An IPv6 child of a listener with IPv4 operations inherits them.
         mapped_ops: l.mapped_ops,
@@ -934,34 +935,80 @@ pub(super) fn tcp_listeners(st: &State, dst: Addr, port: PortVal) -> (Vec<SockId
             s.is_tcp() && s.life == Life::Live && s.tcp == Tcp::Listen && s.port() == Some(port)
         })
         .collect();
-    // Chain order: newest first, except IPv6 reuseport listeners, appended at the tail.
-    let chain = chain_order(st, listeners.clone());
     for exact in [true, false] {
+        if let Some(found) = lookup_pass(st, &listeners, dst, exact) {
+            let rule = if found.group {
+                LINUX_TCP_DELIVER_REUSEPORT
+            } else if found.bonus {
+                LINUX_TCP_DELIVER_INCOMING_CPU
+            } else if exact {
+                LINUX_TCP_DELIVER_SPECIFIC
+            } else {
+                LINUX_TCP_DELIVER_FAMILY
+            };
+            return (found.socks, rule);
+        }
+    }
+    (Vec::new(), LINUX_TCP_CONNECT_REFUSED)
+}
+
+/// What one pass of a lookup can answer.
+struct Found {
+    socks: Vec<SockId>,
+    /// A reuseport group of two or more answered.
+    group: bool,
+    /// The same-CPU bonus can change the answer.
+    bonus: bool,
+}
+
+/// One pass of a listener or UDP lookup (the bucket of the exact address,
+/// then the wildcard one), as the kernel's loop does it: the first socket
+/// in chain order with the highest score wins, and a winner whose
+/// SO_REUSEPORT is on at that moment answers with its whole group (a flag
+/// turned off after listen or bind leaves the group but skips it). A socket
+/// that has received traffic scores one more when its sk_incoming_cpu is
+/// the CPU at work, which the model cannot know: each such socket is tried
+/// with and without the bonus, and the answers are merged.
+fn lookup_pass(st: &State, pool: &[SockId], dst: Addr, exact: bool) -> Option<Found> {
+    let scored: Vec<(SockId, u8)> = chain_order(st, pool.to_vec())
+        .into_iter()
+        .filter_map(|i| traffic_score(st.sock(i), dst, exact).map(|sc| (i, sc)))
+        .collect();
+    if scored.is_empty() {
+        return None;
+    }
+    // Beyond six, the first six are tried (64 ways); more never arise in practice.
+    let may_bonus: Vec<SockId> = scored.iter().map(|&(i, _)| i).filter(|&i| st.sock(i).received).take(6).collect();
+    let answer = |mask: u32| -> (Vec<SockId>, bool) {
         let mut best: Option<(u8, SockId)> = None;
-        for &i in &chain {
-            let s = st.sock(i);
-            let Some(sc) = traffic_score(s, dst, exact) else { continue };
+        for &(i, sc) in &scored {
+            let bonus = may_bonus.iter().position(|&b| b == i).is_some_and(|bit| mask >> bit & 1 == 1);
+            let sc = sc + bonus as u8;
             if best.is_none_or(|(b, _)| sc > b) {
-                if let Some(g) = s.group {
-                    let members: Vec<SockId> =
-                        listeners.iter().copied().filter(|&m| st.sock(m).group == Some(g)).collect();
-                    // A group of one is just that listener.
-                    let rule = match (members.len(), exact) {
-                        (2.., _) => LINUX_TCP_DELIVER_REUSEPORT,
-                        (_, true) => LINUX_TCP_DELIVER_SPECIFIC,
-                        (_, false) => LINUX_TCP_DELIVER_FAMILY,
-                    };
-                    return (members, rule);
+                let s = st.sock(i);
+                if let (true, Some(g)) = (s.opts.reuseport, s.group) {
+                    let members: Vec<SockId> = pool.iter().copied().filter(|&m| st.sock(m).group == Some(g)).collect();
+                    let many = members.len() > 1;
+                    return (members, many);
                 }
                 best = Some((sc, i));
             }
         }
-        if let Some((_, i)) = best {
-            let rule = if exact { LINUX_TCP_DELIVER_SPECIFIC } else { LINUX_TCP_DELIVER_FAMILY };
-            return (vec![i], rule);
+        (best.map(|(_, i)| vec![i]).unwrap_or_default(), false)
+    };
+    let (first, mut group) = answer(0);
+    let mut socks = first.clone();
+    for mask in 1..(1u32 << may_bonus.len()) {
+        let (more, g) = answer(mask);
+        group |= g;
+        for x in more {
+            if !socks.contains(&x) {
+                socks.push(x);
+            }
         }
     }
-    (Vec::new(), LINUX_TCP_CONNECT_REFUSED)
+    let bonus = socks.len() > first.len();
+    Some(Found { socks, group, bonus })
 }
 
 /// Sockets in the order of their hash chain: those put at the head, newest
@@ -1005,33 +1052,11 @@ pub(super) fn udp_receivers(st: &State, dst: Addr, port: PortVal) -> (Vec<SockId
             !s.is_tcp() && s.life == Life::Live && s.port() == Some(port) && s.peer.is_none()
         })
         .collect();
-    // Chain order: newest first, except IPv6 reuseport sockets at the tail.
-    let chain = chain_order(st, socks.clone());
     for exact in [true, false] {
-        let mut best: Option<(u8, SockId)> = None;
-        for &i in &chain {
-            let s = st.sock(i);
-            let Some(sc) = traffic_score(s, dst, exact) else { continue };
-            if best.is_none_or(|(b, _)| sc > b) {
-                if let Some(g) = s.group {
-                    let members: Vec<SockId> = socks.iter().copied().filter(|&m| st.sock(m).group == Some(g)).collect();
-                    // The group answers at once, even a group of one.
-                    let rule = if members.len() > 1 { LINUX_UDP_DELIVER_REUSEPORT } else { LINUX_UDP_DELIVER };
-                    return (members, rule);
-                }
-                best = Some((sc, i));
-            }
-        }
-        if let Some((top, winner)) = best {
-            // A socket that received before may get the same-CPU bonus.
-            let mut set = vec![winner];
-            for &i in &chain {
-                let s = st.sock(i);
-                if i != winner && s.received && traffic_score(s, dst, exact).is_some_and(|sc| sc + 1 >= top) {
-                    set.push(i);
-                }
-            }
-            return (set, LINUX_UDP_DELIVER);
+        if let Some(found) = lookup_pass(st, &socks, dst, exact) {
+            // A group answers at once, even a group of one.
+            let rule = if found.group { LINUX_UDP_DELIVER_REUSEPORT } else { LINUX_UDP_DELIVER };
+            return (found.socks, rule);
         }
     }
     (Vec::new(), LINUX_DELIVER_NONE)
@@ -1081,6 +1106,30 @@ mod tests {
         // Without reuseport the two forms answer alike: no choice is kept.
         let plain = open.replace("set a reuseport on\n", "");
         assert_eq!(predict(&plain).last().unwrap(), &("ok".to_string(), LINUX_TCP_TIMEWAIT_BLOCKS));
+    }
+
+    #[test]
+    fn a_listener_that_received_may_win_on_its_cpu_and_a_flag_turned_off_skips_the_group() {
+        let pair = "a = socket tcp4\nset a reuseport on\nbind a 0.0.0.0:P1\nc = socket tcp4\nset c reuseport on\nbind c 0.0.0.0:P1\nlisten a\nset a reuseport off\nlisten c\nset c reuseport off\nprobe tcp4 127.0.0.1:P1\n";
+        // Flags off: no group; the newest (first in the chain) takes it.
+        assert_eq!(predict(pair).last().unwrap(), &("->c".to_string(), LINUX_TCP_DELIVER_FAMILY));
+        // a's refused connect set its incoming CPU: it may score one more.
+        let received = pair.replace("set a reuseport on\n", "set a reuseport on\nconnect a 127.0.0.1:P1\n");
+        let r = predict(&received);
+        assert_eq!(r[2].0, "ECONNREFUSED");
+        assert_eq!(r.last().unwrap(), &("{->a,->c}".to_string(), LINUX_TCP_DELIVER_INCOMING_CPU));
+        // With the flags on, the group answers.
+        let group = pair.replace("set a reuseport off\n", "").replace("set c reuseport off\n", "");
+        assert_eq!(predict(&group).last().unwrap(), &("{->a,->c}".to_string(), LINUX_TCP_DELIVER_REUSEPORT));
+    }
+
+    #[test]
+    fn unconnected_udp_sockets_get_no_cpu_bonus() {
+        // b received first, but a datagram to the pair still goes to the newest.
+        let text = "a = socket udp4\nset a reuseaddr on\nbind a 0.0.0.0:P1\nprobe udp4 127.0.0.1:P1\nb = socket udp4\nset b reuseaddr on\nbind b 0.0.0.0:P1\nprobe udp4 127.0.0.1:P1\n";
+        let r = predict(text);
+        assert_eq!(r[3].0, "->a");
+        assert_eq!(r[7], ("->b".to_string(), LINUX_UDP_DELIVER));
     }
 
     #[test]

@@ -110,8 +110,9 @@ pub struct Sock {
     pub seq: u32,
     /// The socket is a member of a reuseport group with this id.
     pub group: Option<u32>,
-    /// A UDP socket that has received a probe (Linux may then prefer it on
-    /// the CPU it received on).
+    /// Linux: a TCP socket that has received a segment, so its
+    /// sk_incoming_cpu is set (as a listener it may then score one more on
+    /// that CPU).
     pub received: bool,
     /// Linux tcp6: a connect to a v4-mapped peer switched the socket to
     /// IPv4 operations, and nothing switches it back.

@@ -672,6 +672,8 @@ impl Windows {
             sm.tcp = Tcp::Established;
             sm.connected_once = true;
             sm.peer = Some(peer);
+            // Linux under Wine: the SYN-ACK sets sk_incoming_cpu.
+            sm.received = true;
         };
         if self.is_wine() && s.local.is_some() {
             // Linux: a bound socket's 4-tuple must be unused; a TIME_WAIT
@@ -702,6 +704,8 @@ impl Windows {
                 // counts the socket as bound (connect_bound).
                 let sm = ns.sock_mut(id);
                 sm.connect_failed = true;
+                // The RST sets sk_incoming_cpu (linux.tcp.deliver-incoming-cpu).
+                sm.received = true;
                 if !sm.port_locked {
                     sm.local = None;
                 }

@@ -142,15 +142,18 @@ rules! {
     LINUX_TCP_DELIVER_FAMILY = "linux.tcp.deliver-family",
         "Among wildcard listeners, an AF_INET listener beats a dual-stack AF_INET6 one for IPv4 traffic; IPv6 traffic reaches only AF_INET6 listeners. §35.",
         "net/ipv4/inet_hashtables.c compute_score (PF_INET scores higher). Verified live.";
+    LINUX_TCP_DELIVER_INCOMING_CPU = "linux.tcp.deliver-incoming-cpu",
+        "A listener that received segments before it listened (the SYN-ACK or RST of an earlier connect) keeps sk_incoming_cpu, and compute_score adds one when the SYN is handled on that CPU: it may then win over a listener that scores the same and comes first in the chain. The CPU is not known: the set of both.",
+        "net/ipv4/tcp_ipv4.c tcp_v4_rcv (sk_incoming_cpu_update for every state but LISTEN); net/ipv4/inet_hashtables.c compute_score. Found by fuzz on 6.18 (a refused connect, then listen: the listener got the connection 3 runs in 3).";
     LINUX_TCP_DELIVER_REUSEPORT = "linux.tcp.deliver-reuseport",
-        "Within a reuseport group (same address, family, v6only and uid, all listening) the listener is chosen by a hash of the 4-tuple: the set of members. §36.",
-        "net/ipv4/inet_hashtables.c inet_lookup_reuseport; net/core/sock_reuseport.c reuseport_select_sock. Verified live.";
+        "Within a reuseport group (same address, family, v6only and uid, all listening) the listener is chosen by a hash of the 4-tuple: the set of members. §36. Only a winner whose SO_REUSEPORT is still on hands over to its group; one that turned it off after listen takes the connection itself.",
+        "net/ipv4/inet_hashtables.c inet_lookup_reuseport (tests sk->sk_reuseport), inet_lhash2_lookup; net/core/sock_reuseport.c reuseport_select_sock. Verified live, the flag turned off after listen on 6.18.";
     LINUX_UDP_DELIVER = "linux.udp.deliver",
-        "A datagram goes to one socket: exact destination address before wildcard; AF_INET before dual-stack AF_INET6 for IPv4; connected sockets only take datagrams from their peer; among equals the most recently bound wins, or (same-CPU bonus) a socket that received before. §37.",
-        "net/ipv4/udp.c __udp4_lib_lookup, udp4_lib_lookup2, compute_score; net/ipv6/udp.c. Verified live.";
+        "A datagram goes to one socket: exact destination address before wildcard; AF_INET before dual-stack AF_INET6 for IPv4; connected sockets only take datagrams from their peer; among equals the first in the chain wins (the most recently bound). compute_score's same-CPU bonus never applies: an unconnected socket does not record the CPU it receives on. §37.",
+        "net/ipv4/udp.c __udp4_lib_lookup, udp4_lib_lookup2, compute_score, __udp_queue_rcv_skb (sk_incoming_cpu_update only with inet_daddr set); net/ipv6/udp.c. Verified live (8 probes after both sockets had received: always the first in the chain).";
     LINUX_UDP_DELIVER_REUSEPORT = "linux.udp.deliver-reuseport",
-        "When the winning UDP socket is in a reuseport group, a member is chosen by hash of the 4-tuple: the set of members. §38.",
-        "net/ipv4/udp.c udp4_lib_lookup2 -> inet_lookup_reuseport; net/core/sock_reuseport.c. Verified live.";
+        "When the winning UDP socket is in a reuseport group and still has SO_REUSEPORT on, a member is chosen by hash of the 4-tuple: the set of members. §38. A winner that turned the flag off after bind takes the datagram itself.",
+        "net/ipv4/udp.c udp4_lib_lookup2 -> inet_lookup_reuseport (tests sk->sk_reuseport); net/core/sock_reuseport.c. Verified live, the flag turned off after bind on 6.18.";
     LINUX_DELIVER_NONE = "linux.any.deliver-none",
         "No socket matches: a UDP datagram reaches nobody (->none); a TCP connection is refused (ECONNREFUSED). §39.",
         "net/ipv4/udp.c __udp4_lib_rcv (ICMP port unreachable); net/ipv4/tcp_ipv4.c tcp_v4_rcv (no socket -> RST). Verified live.";
