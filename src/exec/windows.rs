@@ -22,8 +22,13 @@ use windows_sys::Win32::Networking::WinSock as ws;
 use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleA, GetProcAddress};
 use windows_sys::Win32::System::SystemInformation::OSVERSIONINFOW;
 
-/// Symbolic ports: above the well-known ports, below the dynamic range.
+/// Symbolic ports: above the well-known ports, below Windows' dynamic
+/// range (49152 and up).
 const PORTS: (u16, u16) = (20000, 49152);
+/// Under Wine the ephemeral ports are Linux's (32768 and up by default): a
+/// symbolic port there could be the port a connect picks, and the case
+/// would connect to itself. Below it, from 10000 (above most services).
+const WINE_PORTS: (u16, u16) = (10000, 32768);
 
 /// The platform whose model describes this host: `wine` under Wine.
 pub fn host_platform() -> Platform {
@@ -182,7 +187,8 @@ impl Host {
             Ok(_) => Some(OtherUser::logon().map_err(ExecError)?),
             Err(_) => None,
         };
-        Ok(Host { pool: PortPool::new(PORTS.0, PORTS.1, worker, workers, true), other })
+        let (lo, hi) = if wine_version().is_some() { WINE_PORTS } else { PORTS };
+        Ok(Host { pool: PortPool::new(lo, hi, worker, workers, true), other })
     }
 }
 
