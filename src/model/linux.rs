@@ -859,23 +859,28 @@ fn mute_orphan(st: &mut State, listener: SockId, dst: Addr) {
     st.add(c);
 }
 
-/// Joins a reuseport group (TCP at listen, UDP at bind): the group of a
-/// socket on the same port and exact address, same protocol, family,
-/// v6only and uid, with reuseport on (for TCP, a listener); else a new one.
+/// Joins a reuseport group (TCP at listen, UDP at bind): the group of the
+/// first socket in chain order on the same port and exact address, same
+/// protocol, family, v6only and uid, with reuseport on (for TCP, a
+/// listener); else a new one.
 fn join_group(st: &mut State, id: SockId) {
     let me = st.sock(id).clone();
-    let found = st.socks.iter().enumerate().find_map(|(i, t)| {
-        let same = i as SockId != id
-            && t.life == Life::Live
-            && t.kind == me.kind
-            && (!t.is_tcp() || t.tcp == Tcp::Listen)
-            && t.opts.reuseport
-            && t.opts.v6only == me.opts.v6only
-            && same_uid(t, &me)
-            && t.port() == me.port()
-            && t.view() == me.view();
-        same.then_some(i as SockId)
-    });
+    let candidates: Vec<SockId> = (0..st.socks.len() as SockId)
+        .filter(|&i| {
+            let t = st.sock(i);
+            i != id
+                && t.life == Life::Live
+                && t.kind == me.kind
+                && (!t.is_tcp() || t.tcp == Tcp::Listen)
+                && t.opts.reuseport
+                && t.opts.v6only == me.opts.v6only
+                && same_uid(t, &me)
+                && t.port() == me.port()
+                && t.view() == me.view()
+        })
+        .collect();
+    // udp_reuseport_add_sock and inet_reuseport_add_sock walk the chain.
+    let found = chain_order(st, candidates).first().copied();
     // reuseport_add_sock: a matching socket with no group yet (it turned
     // reuseport on after it bound or listened) gets one, and we join it.
     let g = match found.map(|t| (t, st.sock(t).group)) {

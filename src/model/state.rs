@@ -367,13 +367,15 @@ pub fn rcv_saddr_equal(new: &KAddr, old: &KAddr, wildcard: bool) -> bool {
 /// Whether a TCP bind of `new` must check `old` (6.8+ with the 2024
 /// fixes): a wildcard bind compares with every owner; a specific one looks
 /// at its own bucket and the wildcard buckets, where an IPv4 or v4-mapped
-/// bind skips v6only owners of `[::]`.
+/// bind skips v6only owners (`__inet_bhash2_conflict`): those of `[::]`,
+/// and in its own bucket a v6only socket that kept a v4-mapped address
+/// (bound before v6only was set, its port given back by a refused connect).
 pub fn tcp_overlap(new: &KAddr, old: &KAddr) -> bool {
     if new.tcp_wildcard() {
         return rcv_saddr_equal(new, old, true);
     }
     if new.bucket() == old.bucket() {
-        return true;
+        return !(old.v6only && new.is_v4ish());
     }
     match old.bucket() {
         Addr::Any6 => !(old.v6only && new.is_v4ish()),
