@@ -317,7 +317,7 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
                 let turn = Turn { all: inflight, me: w };
                 let r =
                     worker(model_ref, prep, w, jobs, source, limit, deadline, reruns, next, stop, claims, &turn, &tx);
-                turn.done();
+                drop(turn);
                 if let Err(e) = r {
                     let _ = tx.send(Msg::Fatal(e.to_string()));
                 }
@@ -516,8 +516,9 @@ fn write_finding(
     Ok(())
 }
 
-/// Which case each worker is on (u64::MAX once it has stopped). Cases are
-/// handed out in order, so a slot never runs ahead of its worker.
+/// Which case each worker is on (u64::MAX once it has stopped, also by a
+/// panic: dropping it says so). Cases are handed out in order, so a slot
+/// never runs ahead of its worker.
 struct Turn<'a> {
     all: &'a [AtomicU64],
     me: usize,
@@ -526,10 +527,6 @@ struct Turn<'a> {
 impl Turn<'_> {
     fn on(&self, index: u64) {
         self.all[self.me].store(index, Ordering::SeqCst);
-    }
-
-    fn done(&self) {
-        self.on(u64::MAX);
     }
 
     /// Waits until every other worker is past case `index` (or the run is
@@ -541,6 +538,12 @@ impl Turn<'_> {
             }
             std::thread::sleep(Duration::from_micros(200));
         }
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        self.on(u64::MAX);
     }
 }
 
