@@ -844,9 +844,14 @@ fn add_child(st: &mut State, listener: SockId, client: SockId, dst: Addr) {
 }
 
 /// What a probe leaves behind on a listener with IPv4 operations: its
-/// accepted-and-closed IPv6 connection, still holding the listener's port.
+/// accepted-and-closed IPv6 connection, still holding the listener's port;
+/// nothing if the child has SO_LINGER 0 from the listener (its close
+/// sends a RST, lost or not, and frees it at once).
 fn mute_orphan(st: &mut State, listener: SockId, dst: Addr) {
     let l = st.sock(listener).clone();
+    if l.opts.linger0 {
+        return;
+    }
     let seq = st.tick();
     let mut c = Sock::new(l.kind, l.other, l.opts.v6only);
     c.opts = l.opts;
