@@ -118,6 +118,11 @@ enum Msg {
     Delta(Delta),
     Finding(Box<Finding>),
     Record(Box<CaseRecord>),
+    /// A case that turned out invalid on the way the run went, kept to look at.
+    Invalid {
+        index: u64,
+        text: String,
+    },
     Fatal(String),
 }
 
@@ -357,6 +362,13 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
                     stop.store(true, Ordering::Relaxed);
                 }
                 Ok(Msg::Record(r)) => records.push(*r),
+                Ok(Msg::Invalid { index, text }) => {
+                    // Counted in summary.json; the case is kept beside it.
+                    let invalid = dir.path.join("invalid");
+                    let _ = std::fs::create_dir_all(&invalid).and_then(|_| {
+                        report::write_atomic(&invalid.join(format!("case-{index:06}.case")), text.as_bytes())
+                    });
+                }
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => {}
             }
@@ -597,7 +609,12 @@ fn worker(
         match &r.verdict {
             Verdict::Agree => {}
             Verdict::Skipped(why) => *delta.skipped.entry(why.clone()).or_default() += 1,
-            Verdict::Invalid { .. } => delta.invalid += 1,
+            Verdict::Invalid { index: at, why } => {
+                delta.invalid += 1;
+                let text =
+                    format!("# invalid at statement {} (case seed {seed}): {why}\n{}", at + 1, case::print(&case));
+                let _ = tx.send(Msg::Invalid { index, text });
+            }
             Verdict::Mismatch { index: at } => {
                 let rec = r.mismatch().expect("mismatch recorded").clone();
                 let sig = run::signature(run::verb_at(&prog, *at), &rec);
