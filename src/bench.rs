@@ -167,7 +167,7 @@ pub fn bench(
             let (done, statements, mismatches, next) = (&done, &statements, &mismatches, &next);
             handles.push(s.spawn(move || -> Result<(), exec::ExecError> {
                 let mut ex = exec::new_executor(prep, w, jobs)?;
-                let can = crate::cli::abilities(prep, ex.as_ref());
+                let can = crate::session::abilities(prep, ex.as_ref());
                 while t1.elapsed() < duration {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let c = generate::case_from_seed(generate::case_seed(seed, i), cfg, model);

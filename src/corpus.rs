@@ -16,7 +16,7 @@
 
 use crate::case::{self, Case, Expect, Program, Step, Trailer};
 use crate::outcome::{Outcome, OutcomeSet};
-use crate::platform::{ModelSpec, Platform, Version};
+use crate::platform::{ModelSpec, Platform};
 use crate::run::{CaseRun, Verdict};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -30,39 +30,48 @@ pub struct CorpusRow {
     pub step: usize,
     pub statement: String,
     pub platform: String,
-    /// The version whose record was compared (the host's, else the newest
-    /// older one of the same platform).
+    /// The version whose record was compared (the host's own).
     pub recorded_version: String,
     pub recorded: String,
     pub real: String,
     pub predicted: String,
     pub rule: String,
-    /// `ok`, `skipped`, `real-changed`, `model-changed`, `unrecorded`.
+    /// `ok`, `skipped`, `real-changed` (the OS answers otherwise than
+    /// recorded), `model-changed` (the model no longer allows the record),
+    /// `mismatch` (no record, and the model does not allow the real
+    /// outcome), `unrecorded` (no record; the model allows what happened),
+    /// or `consequence` (a change after an earlier change of the same case).
     pub status: String,
     pub detail: String,
+    /// The records of other versions and variant sets of the platform
+    /// (shown, never compared): `linux@6.18:ok linux@6.1:EINVAL`.
+    #[serde(default)]
+    pub others: String,
 }
 
 impl CorpusRow {
-    /// Whether this row is a change (exit 1 for `corpus check`).
+    /// Whether this row is a change (exit 1 for `corpus check`):
+    /// consequences and unrecorded statements are not.
     pub fn is_change(&self) -> bool {
-        !matches!(self.status.as_str(), "ok" | "skipped")
+        matches!(self.status.as_str(), "real-changed" | "model-changed" | "mismatch")
     }
 }
 
-/// The record of `spec`'s platform that a check compares with: the entry of
-/// the same version, else the newest older (or unversioned) one.
+/// The record that a check of `spec` compares with: the entry of the same
+/// platform, version and variant set, and no other (a build with other
+/// variants, or another version, may answer otherwise).
 pub fn record_for<'a>(expects: &'a [Expect], spec: &ModelSpec) -> Option<&'a Expect> {
-    let same: Vec<&Expect> = expects.iter().filter(|e| e.model.platform == spec.platform).collect();
-    if let Some(e) = same.iter().find(|e| e.model.version == spec.version) {
-        return Some(e);
-    }
-    let newer_than = |e: &&&Expect, v: &Version| e.model.version.as_ref().is_none_or(|ev| ev <= v);
-    let mut older: Vec<&&Expect> = match &spec.version {
-        Some(v) => same.iter().filter(|e| newer_than(e, v)).collect(),
-        None => same.iter().collect(),
-    };
-    older.sort_by(|a, b| a.model.version.cmp(&b.model.version));
-    older.last().map(|e| **e)
+    expects.iter().find(|e| e.model == *spec)
+}
+
+/// The records of `spec`'s platform other than its own, as text.
+fn other_records(expects: &[Expect], spec: &ModelSpec) -> String {
+    let others: Vec<String> = expects
+        .iter()
+        .filter(|e| e.model.platform == spec.platform && e.model != *spec)
+        .map(|e| format!("{}:{}", e.model, OutcomeSet::new(e.outcomes.iter().cloned())))
+        .collect();
+    others.join(" ")
 }
 
 /// Line numbers of the statements of a case file, in order.
@@ -74,7 +83,8 @@ pub fn statement_lines(text: &str) -> Vec<usize> {
         .collect()
 }
 
-/// Compares one case's run with its records.
+/// Compares one case's run with its records. Every change after the
+/// case's first one is marked as its consequence.
 pub fn check_case(path: &Path, case: &Case, run: &CaseRun, spec: &ModelSpec) -> Vec<CorpusRow> {
     let name = path.display().to_string();
     let lines = std::fs::read_to_string(path).map(|t| statement_lines(&t)).unwrap_or_default();
@@ -83,6 +93,7 @@ pub fn check_case(path: &Path, case: &Case, run: &CaseRun, spec: &ModelSpec) -> 
         return vec![CorpusRow { status: "skipped".into(), detail: why.clone(), ..base }];
     }
     let mut rows = Vec::new();
+    let mut first_change: Option<usize> = None;
     for rec in &run.steps {
         let step = &case.steps[rec.index];
         let mut row = CorpusRow {
@@ -92,12 +103,17 @@ pub fn check_case(path: &Path, case: &Case, run: &CaseRun, spec: &ModelSpec) -> 
             real: rec.actual.to_string(),
             predicted: rec.expected.to_string(),
             rule: rec.rule.to_string(),
+            others: other_records(step.expects(), spec),
             ..base.clone()
         };
         match record_for(step.expects(), spec) {
-            None => {
+            None if rec.agrees() => {
                 row.status = "unrecorded".into();
-                row.detail = format!("no {} outcome recorded", spec.platform);
+                row.detail = format!("no {spec} record; the model allows {}", rec.actual);
+            }
+            None => {
+                row.status = "mismatch".into();
+                row.detail = format!("no {spec} record; model predicts {}, real {}", rec.expected, rec.actual);
             }
             Some(e) => {
                 let recorded = OutcomeSet::new(e.outcomes.iter().cloned());
@@ -114,9 +130,18 @@ pub fn check_case(path: &Path, case: &Case, run: &CaseRun, spec: &ModelSpec) -> 
                 }
             }
         }
+        if row.is_change() {
+            match first_change {
+                None => first_change = Some(row.step),
+                Some(at) => {
+                    row.detail = format!("{} (after the change at step {at}): {}", row.status, row.detail);
+                    row.status = "consequence".into();
+                }
+            }
+        }
         rows.push(row);
     }
-    if rows.is_empty() {
+    if !rows.iter().any(|r| r.status != "unrecorded") {
         rows.push(CorpusRow { status: "ok".into(), detail: format!("{} statements", run.steps.len()), ..base });
     }
     rows
@@ -162,7 +187,7 @@ pub fn record_case(case: &mut Case, run: &CaseRun, spec: &ModelSpec) -> bool {
             Some(e) => *e = entry,
             None => entries.push(entry),
         }
-        entries.sort_by(|a, b| (a.model.platform, &a.model.version).cmp(&(b.model.platform, &b.model.version)));
+        entries.sort_by(|a, b| a.model.cmp(&b.model));
         step.trailer = Some(Trailer::Expect(entries));
         changed = true;
     }
@@ -204,13 +229,19 @@ mod tests {
     }
 
     #[test]
-    fn the_record_of_the_same_version_wins_then_the_newest_older() {
-        let c = parse("t", "a = socket tcp4  #= linux@6.1:EPERM linux@6.18:ok linux@7.0:EACCES windows:ok\n").unwrap();
+    fn only_the_record_of_the_same_version_and_variants_counts() {
+        let c = parse(
+            "t",
+            "a = socket tcp4  #= linux@6.1:EPERM linux@6.18:ok linux@6.18+role-lock:EINVAL linux@7.0:EACCES windows:ok\n",
+        )
+        .unwrap();
         let e = c.steps[0].expects();
         assert_eq!(record_for(e, &spec("linux@6.18")).unwrap().model.to_string(), "linux@6.18");
-        assert_eq!(record_for(e, &spec("linux@6.19")).unwrap().model.to_string(), "linux@6.18");
-        assert_eq!(record_for(e, &spec("linux@6.5")).unwrap().model.to_string(), "linux@6.1");
+        assert_eq!(record_for(e, &spec("linux@6.18+role-lock")).unwrap().model.to_string(), "linux@6.18+role-lock");
+        assert!(record_for(e, &spec("linux@6.19")).is_none());
+        assert!(record_for(e, &spec("linux@6.1+role-lock")).is_none());
         assert!(record_for(e, &spec("freebsd@14")).is_none());
+        assert_eq!(other_records(e, &spec("linux@6.18+role-lock")), "linux@6.1:EPERM linux@6.18:ok linux@7.0:EACCES");
     }
 
     fn run(outcomes: &[&str]) -> CaseRun {
@@ -268,6 +299,32 @@ mod tests {
         let rows = check_case(&p, &c, &run(&["ok", "ok", "ok"]), &spec("linux@6.18"));
         let st: Vec<(&str, usize)> = rows.iter().map(|r| (r.status.as_str(), r.line)).collect();
         assert_eq!(st, [("real-changed", 2), ("unrecorded", 3)]);
+        assert_eq!(rows.iter().filter(|r| r.is_change()).count(), 1);
+        // A build with other variants has no record: compared with the model alone.
+        let rows = check_case(&p, &c, &run(&["ok", "ok", "ok"]), &spec("linux@6.18+role-lock"));
+        assert!(rows.iter().all(|r| !r.is_change()), "{rows:?}");
+        assert_eq!(rows.iter().filter(|r| r.status == "unrecorded").count(), 3);
+        assert_eq!(rows[1].others, "linux@6.18:EADDRINUSE");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_change_after_a_change_is_its_consequence() {
+        let dir = std::env::temp_dir().join(format!("sockdiff-corpus-c-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("c.case");
+        let text = "a = socket tcp4  #= linux@6.18:ok\nlisten a  #= linux@6.18:ok\nconnect a 127.0.0.1:P1  #= linux@6.18:EISCONN\nclose a  #= linux@6.18:ok\n";
+        std::fs::write(&p, text).unwrap();
+        let c = parse("t", text).unwrap();
+        let rows = check_case(&p, &c, &run(&["ok", "EINVAL", "ECONNREFUSED", "ok"]), &spec("linux@6.18"));
+        let st: Vec<&str> = rows.iter().map(|r| r.status.as_str()).collect();
+        assert_eq!(st, ["real-changed", "consequence"]);
+        assert!(rows[1].detail.contains("after the change at step 2"), "{}", rows[1].detail);
+        // A statement the model does not allow, without a record, is a mismatch.
+        let mut r = run(&["ok", "ok", "ok", "ok"]);
+        r.steps[1].actual = OutcomeSet::one(Outcome::parse("EINVAL").unwrap());
+        let rows = check_case(&p, &c, &r, &spec("linux@6.7"));
+        assert_eq!(rows.iter().find(|r| r.is_change()).unwrap().status, "mismatch");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

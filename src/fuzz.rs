@@ -4,84 +4,19 @@
 //! result to check that it reproduces, and writes the run folder as it goes.
 
 use crate::case::{self, Case};
-use crate::cli::{LiveArgs, abilities, model_for, prepare_live};
 use crate::exec::{self, ExecError};
 use crate::generate::{self, GenConfig};
 use crate::model::Model;
 use crate::report::{self, Counts, Coverage, Fingerprint, MismatchRow, RunDir, Summary, Throughput};
 use crate::run::{self, StepRecord, Verdict};
+use crate::session::{Session, abilities};
 use anyhow::{Context, Result, anyhow};
-use clap::Args;
 use std::collections::{BTreeMap, HashMap};
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, mpsc};
 use std::time::{Duration, Instant, SystemTime};
-
-#[derive(Args, Debug)]
-pub struct FuzzArgs {
-    /// Stop after this long: 90s, 5m, 2h or plain seconds (default 60s
-    /// when --cases is not given).
-    #[arg(long, value_parser = parse_duration)]
-    pub duration: Option<Duration>,
-    /// Stop after this many cases.
-    #[arg(long)]
-    pub cases: Option<u64>,
-    /// Seed of the run (random if not given). The same seed and model
-    /// version generate the same cases.
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Worker threads (default: one per CPU).
-    #[arg(long)]
-    pub jobs: Option<usize>,
-    /// Folder in which the run folder is made.
-    #[arg(long, default_value = "reports")]
-    pub out: PathBuf,
-    /// Re-runs of each new mismatch, to check that it reproduces.
-    #[arg(long, default_value_t = 3)]
-    pub reruns: u32,
-    /// Also write JUnit XML (one test case per distinct mismatch), made from
-    /// the run's mismatches.csv at the end.
-    #[arg(long)]
-    pub junit: Option<PathBuf>,
-    /// Also write a Markdown summary for a CI job page, made from the run's
-    /// files at the end.
-    #[arg(long)]
-    pub markdown: Option<PathBuf>,
-    /// Add each minimized finding to the corpus, with its real outcomes
-    /// recorded (default folder: corpus/<platform>/found).
-    #[arg(long, num_args = 0..=1, default_missing_value = "")]
-    pub save_corpus: Option<PathBuf>,
-    /// Model to diff against (default: this host's; an older version of
-    /// the host's model checks what changed since).
-    #[arg(long, default_value = "host")]
-    pub platform: String,
-    /// Most statements in a generated case.
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u16).range(2..=200))]
-    pub max_len: u16,
-    #[command(flatten)]
-    pub live: LiveArgs,
-}
-
-/// Parses `90s`, `5m`, `2h` or plain seconds.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let (num, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
-        Some(i) => s.split_at(i),
-        None => (s, "s"),
-    };
-    let n: f64 = num.parse().map_err(|_| format!("'{s}' is not a duration (write 90s, 5m, 2h or plain seconds)"))?;
-    let secs = match unit {
-        "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(format!("'{s}': unknown unit '{unit}' (use s, m or h)")),
-    };
-    if !secs.is_finite() || secs < 0.0 {
-        return Err(format!("'{s}' is not a duration"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
 
 /// Counters a worker sends now and then.
 #[derive(Default)]
@@ -179,8 +114,9 @@ pub struct Campaign<'a> {
     pub junit: Option<PathBuf>,
     pub markdown: Option<PathBuf>,
     pub save_corpus: Option<PathBuf>,
-    pub platform: String,
-    pub live: LiveArgs,
+    /// The live session: isolation, host settings, the model (calibrated
+    /// when it is the host's).
+    pub session: &'a Session,
 }
 
 /// The per-case records a source asked for.
@@ -199,33 +135,6 @@ pub struct Outcome {
     pub records: Vec<CaseRecord>,
 }
 
-/// Runs `sockdiff fuzz`.
-pub fn fuzz(a: FuzzArgs) -> Result<u8> {
-    let source = Generated {
-        seed: a.seed.unwrap_or_else(rand::random),
-        cfg: GenConfig { max_len: a.max_len as usize, other: true, probe: true },
-    };
-    let c = Campaign {
-        label: "fuzz",
-        source: &source,
-        seed: source.seed,
-        duration: match (a.duration, a.cases) {
-            (None, None) => Some(Duration::from_secs(60)),
-            (d, _) => d,
-        },
-        cases: a.cases,
-        out: a.out,
-        jobs: a.jobs,
-        reruns: a.reruns,
-        junit: a.junit,
-        markdown: a.markdown,
-        save_corpus: a.save_corpus,
-        platform: a.platform,
-        live: a.live,
-    };
-    Ok(run_campaign(&c)?.code)
-}
-
 /// Runs a campaign: workers take cases from the source, run them for real,
 /// and each new mismatch is minimized and re-run; the run folder is
 /// written as it goes.
@@ -236,13 +145,8 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
     let run_id = report::run_id(started, seed);
     // The run folder first: an unwritable --out fails before any work.
     let mut dir = RunDir::create(&a.out, &run_id).with_context(|| format!("--out {}", a.out.display()))?;
-    let (prep, settings) = prepare_live(&a.live)?;
+    let (prep, settings, model) = (&a.session.prep, &a.session.settings, &a.session.model);
     crate::interrupt::install();
-    let specs = crate::cli::platforms(&a.platform)?;
-    let [spec] = specs.as_slice() else {
-        return Err(anyhow!("{} diffs against one model: give --platform host or one platform", a.label));
-    };
-    let model = model_for(spec, &settings)?;
     let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
     let id = exec::host_identity();
     let mut fp = Fingerprint {
@@ -252,6 +156,8 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
         arch: id.arch.clone(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
         model: model.spec().to_string(),
+        variants: model.spec().variants.iter().cloned().collect(),
+        calibration: a.session.calibration.as_ref().map(|c| c.probes.clone()).unwrap_or_default(),
         settings: BTreeMap::new(),
     };
     fp.settings.insert("net.ipv6.bindv6only".into(), (settings.bindv6only as u8).to_string());
@@ -267,6 +173,16 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
         ..Summary::default()
     };
     dir.write_summary(&summary)?;
+    // A calibration probe that matched neither side is the run's first finding.
+    if let Some(cal) = &a.session.calibration {
+        for p in cal.unknown() {
+            if calibration_finding(&mut dir, p, model.as_ref(), a.session, a.reruns, &id)? {
+                summary.counts.mismatches += 1;
+            } else {
+                summary.counts.flaky += 1;
+            }
+        }
+    }
     let limit = match (a.cases, a.source.total()) {
         (Some(n), Some(t)) => Some(n.min(t)),
         (n, t) => n.or(t),
@@ -290,13 +206,6 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
             d.clone()
         }
     });
-    for out in [&a.junit, &a.markdown].into_iter().flatten() {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(out)
-            .with_context(|| format!("{}", out.display()))?;
-    }
     let next = AtomicU64::new(0);
     // The case each worker is on (u64::MAX once it has stopped): a new
     // mismatch is claimed, and findings are written, in case order.
@@ -315,7 +224,7 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
     std::thread::scope(|s| {
         for w in 0..jobs {
             let tx = tx.clone();
-            let (prep, next, stop, claims, inflight) = (&prep, &next, &stop, &claims, &inflight[..]);
+            let (next, stop, claims, inflight) = (&next, &stop, &claims, &inflight[..]);
             let source = a.source;
             let reruns = a.reruns;
             s.spawn(move || {
@@ -520,12 +429,76 @@ fn write_finding(
     dir.add_mismatch(&row, &f.case, &header)?;
     if let Some(cdir) = corpus_dir {
         std::fs::create_dir_all(cdir).with_context(|| format!("--save-corpus {}", cdir.display()))?;
-        let spec = crate::cli::host_spec();
+        let spec = model.spec();
         let c = crate::corpus::finding_case(&f.case, &f.full, &spec, &header);
         let path = cdir.join(format!("{}-{case_id}.case", dir.run_id));
         report::write_atomic(&path, case::print(&c).as_bytes())?;
     }
     Ok(())
+}
+
+/// Re-runs a calibration probe that matched neither side of its variant
+/// against the host model (upstream for that variant) and writes it as a
+/// finding; returns false if it did not fail again (flaky).
+fn calibration_finding(
+    dir: &mut RunDir,
+    p: &crate::calibrate::ProbeResult,
+    model: &dyn Model,
+    session: &Session,
+    reruns: u32,
+    id: &exec::HostIdentity,
+) -> Result<bool> {
+    let Some(v) = crate::model::variants::of(model.spec().platform).find(|v| v.name() == p.variant) else {
+        return Ok(false);
+    };
+    let prog = crate::calibrate::probe_program(v);
+    let case = case::parse(v.rule, v.probe).expect("a variant's probe parses");
+    let runs = reruns.max(1);
+    let (k, rec) = std::thread::scope(|s| {
+        s.spawn(|| -> Result<(u32, Option<StepRecord>), ExecError> {
+            let mut ex = exec::new_executor(&session.prep, 0, 1)?;
+            let can = abilities(&session.prep, ex.as_ref());
+            let first = run::run_case(model, ex.as_mut(), &prog, &can)?;
+            let Some(sig) = run::run_signature(&prog, &first) else { return Ok((0, None)) };
+            let (k, _) = run::reproduce(model, ex.as_mut(), &prog, &can, &sig, runs)?;
+            Ok((k, first.mismatch().cloned()))
+        })
+        .join()
+        .map_err(|_| ExecError("the calibration thread panicked".into()))
+    })??;
+    let Some(rec) = rec.filter(|_| k > 0) else { return Ok(false) };
+    let case_id = format!("calibration-{}", p.variant);
+    let statement = case.steps[rec.index].stmt.to_string();
+    let row = MismatchRow {
+        run_id: dir.run_id.clone(),
+        found_at: report::rfc3339(SystemTime::now()),
+        host_os: id.os.clone(),
+        os_release: id.release.clone(),
+        model: model.spec().to_string(),
+        seed: String::new(),
+        case_id: case_id.clone(),
+        step: rec.index + 1,
+        statement: statement.clone(),
+        expected: rec.expected.to_string(),
+        actual: rec.actual.to_string(),
+        rule: p.rule.clone(),
+        reproduced: format!("{k}/{runs}"),
+        original_len: case.len(),
+        minimized_len: case.len(),
+        case: case::one_line(&case),
+    };
+    let header = format!(
+        "sockdiff calibration probe of {}: matches neither the upstream model nor +{}\nstep {} `{statement}`: model {} expected {}, real {}; reproduced {k}/{runs}",
+        p.rule,
+        p.variant,
+        rec.index + 1,
+        row.model,
+        row.expected,
+        row.actual
+    );
+    dir.add_mismatch(&row, &case, &header)?;
+    eprintln!("mismatch: calibration probe of {}: {}", p.rule, p.describe());
+    Ok(true)
 }
 
 /// Which case each worker is on (u64::MAX once it has stopped, also by a
@@ -745,20 +718,5 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_parse_as_spec_4_says() {
-        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("5m"), Ok(Duration::from_secs(300)));
-        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
-        assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
-        assert!(parse_duration("5x").is_err());
-        assert!(parse_duration("m").is_err());
     }
 }

@@ -6,6 +6,7 @@
 //! step by step; [`report`] writes what differs.
 
 pub mod bench;
+pub mod calibrate;
 pub mod case;
 pub mod cli;
 pub mod corpus;
@@ -21,3 +22,4 @@ pub mod platform;
 pub mod render;
 pub mod report;
 pub mod run;
+pub mod session;

@@ -1,6 +1,8 @@
 //! Platform and model names of SPEC §1: `linux`, `freebsd`, `macos`,
-//! `windows`, `wine`, each optionally with a version (`linux@6.18`).
+//! `windows`, `wine`, each optionally with a version (`linux@6.18`) and
+//! build variants (`linux@6.18+role-lock`).
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 /// A platform a model describes.
@@ -80,27 +82,59 @@ impl fmt::Display for Version {
     }
 }
 
-/// A model name with an optional version: `linux`, `linux@6.18`.
+/// A model name with an optional version and build variants:
+/// `linux`, `linux@6.18`, `linux@6.18+role-lock`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ModelSpec {
     pub platform: Platform,
     /// `None` means the newest behaviour the model knows.
     pub version: Option<Version>,
+    /// Build variants (the last part of a variant rule's id, such as
+    /// `role-lock`), sorted. Empty means the upstream behaviour.
+    pub variants: BTreeSet<String>,
 }
 
 impl ModelSpec {
     /// A bare model name.
     pub fn new(platform: Platform) -> ModelSpec {
-        ModelSpec { platform, version: None }
+        ModelSpec { platform, version: None, variants: BTreeSet::new() }
     }
 
-    /// Parses `linux` or `linux@6.18`.
+    /// A model name with a version and no variants.
+    pub fn versioned(platform: Platform, version: Option<Version>) -> ModelSpec {
+        ModelSpec { platform, version, variants: BTreeSet::new() }
+    }
+
+    /// Parses `linux`, `linux@6.18`, `linux+role-lock` or
+    /// `linux@6.18+role-lock+other` (variants in any order). Whether a
+    /// variant exists is the model's business ([`crate::model::check_spec`]);
+    /// here a variant is any kebab-case word.
     pub fn parse(s: &str) -> Option<ModelSpec> {
-        let (name, version) = match s.split_once('@') {
+        let mut parts = s.split('+');
+        let head = parts.next()?;
+        let mut variants = BTreeSet::new();
+        for v in parts {
+            let word =
+                v.split('-').all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+            if !word || !variants.insert(v.to_string()) {
+                return None;
+            }
+        }
+        let (name, version) = match head.split_once('@') {
             Some((n, v)) => (n, Some(Version::parse(v)?)),
-            None => (s, None),
+            None => (head, None),
         };
-        Some(ModelSpec { platform: Platform::from_name(name)?, version })
+        Some(ModelSpec { platform: Platform::from_name(name)?, version, variants })
+    }
+
+    /// The same spec without variants: the upstream behaviour.
+    pub fn upstream(&self) -> ModelSpec {
+        ModelSpec::versioned(self.platform, self.version.clone())
+    }
+
+    /// Whether variant `name` is part of this spec.
+    pub fn has(&self, name: &str) -> bool {
+        self.variants.contains(name)
     }
 }
 
@@ -109,6 +143,9 @@ impl fmt::Display for ModelSpec {
         f.write_str(self.platform.name())?;
         if let Some(v) = &self.version {
             write!(f, "@{v}")?;
+        }
+        for v in &self.variants {
+            write!(f, "+{v}")?;
         }
         Ok(())
     }
@@ -120,10 +157,25 @@ mod tests {
 
     #[test]
     fn specs_round_trip() {
-        for s in ["linux", "linux@6.18", "windows@10.0.19045", "freebsd@14", "wine"] {
+        for s in
+            ["linux", "linux@6.18", "windows@10.0.19045", "freebsd@14", "wine", "linux@6.18+role-lock", "linux+a+b-c"]
+        {
             assert_eq!(ModelSpec::parse(s).unwrap().to_string(), s);
         }
-        for bad in ["", "linux@", "linux@6.x", "solaris", "Linux"] {
+        // Variants are written sorted, whatever order they were given in.
+        assert_eq!(ModelSpec::parse("linux@6.1+b+a").unwrap().to_string(), "linux@6.1+a+b");
+        for bad in [
+            "",
+            "linux@",
+            "linux@6.x",
+            "solaris",
+            "Linux",
+            "linux+",
+            "linux+Role",
+            "linux+a+a",
+            "linux+-a",
+            "+role-lock",
+        ] {
             assert_eq!(ModelSpec::parse(bad), None, "{bad}");
         }
     }

@@ -136,11 +136,10 @@ pub fn junit_corpus(rows: &[CorpusRow]) -> String {
         let _ = write!(x, "<testcase classname=\"corpus\" name=\"{}\">", xml(c));
         for r in &mine {
             match r.status.as_str() {
-                "ok" => {}
                 "skipped" => {
                     let _ = write!(x, "<skipped message=\"{}\"/>", xml(&r.detail));
                 }
-                _ => {
+                _ if r.is_change() => {
                     let _ = write!(
                         x,
                         "<failure message=\"{} at line {}: {}\">{}</failure>",
@@ -150,6 +149,7 @@ pub fn junit_corpus(rows: &[CorpusRow]) -> String {
                         xml(&r.statement)
                     );
                 }
+                _ => {}
             }
         }
         x.push_str("</testcase>\n");
@@ -213,7 +213,9 @@ mod tests {
         let rows = vec![
             CorpusRow { case: "a.case".into(), status: "ok".into(), ..CorpusRow::default() },
             CorpusRow { case: "b.case".into(), status: "real-changed".into(), line: 3, ..CorpusRow::default() },
-            CorpusRow { case: "b.case".into(), status: "unrecorded".into(), line: 4, ..CorpusRow::default() },
+            CorpusRow { case: "b.case".into(), status: "consequence".into(), line: 4, ..CorpusRow::default() },
+            CorpusRow { case: "b.case".into(), status: "unrecorded".into(), line: 5, ..CorpusRow::default() },
+            CorpusRow { case: "d.case".into(), status: "mismatch".into(), line: 2, ..CorpusRow::default() },
             CorpusRow {
                 case: "c.case".into(),
                 status: "skipped".into(),
@@ -222,8 +224,9 @@ mod tests {
             },
         ];
         let x = junit_corpus(&rows);
-        assert!(x.contains("tests=\"3\" failures=\"1\" skipped=\"1\""), "{x}");
-        assert_eq!(x.matches("<testcase ").count(), 3);
+        // A consequence and an unrecorded statement are listed, not failed.
+        assert!(x.contains("tests=\"4\" failures=\"2\" skipped=\"1\""), "{x}");
+        assert_eq!(x.matches("<testcase ").count(), 4);
         assert_eq!(x.matches("<failure ").count(), 2);
     }
 }

@@ -212,10 +212,17 @@ pub fn predict_case(model: &dyn Model, prog: &Program) -> Result<Vec<(OutcomeSet
     Ok(out)
 }
 
-/// The signature of a mismatch, for deduplication: statement kind,
-/// expected set, actual outcome, rule.
+/// The signature of a mismatch: statement kind, the model's set, the real
+/// outcome. One behaviour has one signature whichever rule happened to
+/// decide the statement, so fuzz's deduplication, the minimizer and
+/// `report diff` never split one cause by rule.
 pub fn signature(verb: Verb, rec: &StepRecord) -> String {
-    format!("{}|{}|{}|{}", verb.word(), rec.expected, rec.actual, rec.rule)
+    signature_of(verb.word(), &rec.expected.to_string(), &rec.actual.to_string())
+}
+
+/// [`signature`] from its parts as text (a row of `mismatches.csv`).
+pub fn signature_of(verb: &str, expected: &str, actual: &str) -> String {
+    format!("{verb}|{expected}|{actual}")
 }
 
 /// The verb of statement `index` of a program.

@@ -16,7 +16,10 @@ fn the_linux_corpus_agrees_with_this_kernel() {
     let out = stdout(&o);
     assert_eq!(o.status.code(), Some(0), "{out}\n{}", stderr(&o));
     let last = out.lines().last().unwrap();
-    assert!(last.contains(": 0 changed statement(s) in 0 case(s), 0 skipped"), "{last}");
+    // Unrecorded statements (a build or version with no records yet) are
+    // compared with the model alone, so they pass when it agrees.
+    assert!(last.contains(": 0 changed statement(s) in 0 case(s), 0 consequence(s), "), "{last}");
+    assert!(last.ends_with(", 0 skipped"), "{last}");
     let o = run(&["replay", "corpus/linux"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
@@ -49,7 +52,13 @@ fn corpus_check_reports_an_edited_outcome() {
     }
     let d = tmp("corpus-edit");
     let text = std::fs::read_to_string(root().join("corpus/linux/listen/listen-rechecks.case")).unwrap();
-    let edited = text.replacen("linux@6.18:EADDRINUSE", "linux@6.18:ok", 1);
+    // Every build's record of the first EADDRINUSE statement (line 13)
+    // says ok instead, so the host's own record is edited whatever its build.
+    let edited: String = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| if i == 12 { l.replace(":EADDRINUSE", ":ok") } else { l.to_string() } + "\n")
+        .collect();
     assert_ne!(text, edited);
     write(&d, "edited.case", &edited);
     let csv_path = d.join("check.csv");

@@ -69,10 +69,16 @@ fn outcome() -> impl Strategy<Value = Outcome> {
 fn expect() -> impl Strategy<Value = Expect> {
     let platform = proptest::sample::select(&Platform::ALL[..]);
     let version = proptest::option::of(proptest::collection::vec(0u32..20000, 1..4).prop_map(Version));
-    (platform, version, proptest::collection::vec(outcome(), 1..4)).prop_map(|(platform, version, outs)| Expect {
-        model: ModelSpec { platform, version },
-        outcomes: OutcomeSet::new(outs).members().to_vec(),
-    })
+    let variants = proptest::collection::btree_set(
+        proptest::sample::select(&["role-lock", "a", "b2-c"][..]).prop_map(String::from),
+        0..3,
+    );
+    (platform, version, variants, proptest::collection::vec(outcome(), 1..4)).prop_map(
+        |(platform, version, variants, outs)| Expect {
+            model: ModelSpec { platform, version, variants },
+            outcomes: OutcomeSet::new(outs).members().to_vec(),
+        },
+    )
 }
 
 fn trailer() -> impl Strategy<Value = Option<Trailer>> {

@@ -6,4 +6,5 @@ mod util;
 mod cli;
 mod live;
 mod props;
+mod records;
 mod source_notes;

@@ -1,12 +1,13 @@
 //! `sockdiff corpus check` and `sockdiff corpus record`.
 
-use super::{LiveArgs, abilities, case_files, host_spec, model_for, platforms, prepare_live};
+use super::{LiveArgs, case_files, host_spec, open_session, platforms, unknown_behaviour};
 use crate::case::{Case, Program};
 use crate::corpus::{self, CorpusRow};
 use crate::exec;
 use crate::platform::ModelSpec;
 use crate::report::write_atomic;
 use crate::run::{self, CaseRun};
+use crate::session::Session;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand};
 use std::io::Write;
@@ -58,24 +59,30 @@ pub fn run(cmd: CorpusCmd) -> Result<u8> {
     }
 }
 
-fn default_dir(spec: &ModelSpec) -> PathBuf {
-    corpus::platform_dir(Path::new("corpus"), spec.platform)
+fn default_dir(platform: crate::platform::Platform) -> PathBuf {
+    corpus::platform_dir(Path::new("corpus"), platform)
 }
 
-/// Loads every case, then runs them all (every statement) on one worker.
-fn run_all(paths: &[PathBuf], spec: &ModelSpec, live: &LiveArgs) -> Result<Vec<(PathBuf, Case, CaseRun)>> {
+/// A corpus file, its case and how it ran.
+type CaseResult = (PathBuf, Case, CaseRun);
+
+/// Loads every case, opens the live session, then runs every case (every
+/// statement) on one worker.
+fn run_all(paths: &[PathBuf], platform: &str, live: &LiveArgs) -> Result<(Session, Vec<CaseResult>)> {
     let files = case_files(paths)?;
     let loaded: Vec<(PathBuf, Case, Program)> = files
         .iter()
         .map(|p| corpus::load(p).map(|(c, pr)| (p.clone(), c, pr)).map_err(|e| anyhow!(e)))
         .collect::<Result<_>>()?;
-    let (prep, settings) = prepare_live(live)?;
-    let model = model_for(spec, &settings)?;
+    let session = open_session(live, platform, "corpus")?;
     let runs = std::thread::scope(|s| {
         s.spawn(|| -> Result<Vec<CaseRun>> {
-            let mut ex = exec::new_executor(&prep, 0, 1)?;
-            let can = abilities(&prep, ex.as_ref());
-            loaded.iter().map(|(_, _, prog)| Ok(run::run_case_all(model.as_ref(), ex.as_mut(), prog, &can)?)).collect()
+            let mut ex = exec::new_executor(&session.prep, 0, 1)?;
+            let can = session.abilities(ex.as_ref());
+            loaded
+                .iter()
+                .map(|(_, _, prog)| Ok(run::run_case_all(session.model.as_ref(), ex.as_mut(), prog, &can)?))
+                .collect()
         })
         .join()
         .map_err(|_| anyhow!("the worker thread panicked"))?
@@ -85,16 +92,19 @@ fn run_all(paths: &[PathBuf], spec: &ModelSpec, live: &LiveArgs) -> Result<Vec<(
             bail!("{}:{}: {why} (invalid case)", path.display(), super::line_of(path, *index));
         }
     }
-    Ok(loaded.into_iter().zip(runs).map(|((p, c, _), r)| (p, c, r)).collect())
+    Ok((session, loaded.into_iter().zip(runs).map(|((p, c, _), r)| (p, c, r)).collect()))
 }
 
 fn check(a: CheckArgs) -> Result<u8> {
-    let specs = platforms(&a.platform)?;
-    let [spec] = specs.as_slice() else {
-        bail!("corpus check compares with one model: give --platform host or one platform")
+    let platform = if a.platform == "host" {
+        host_spec().platform
+    } else {
+        let specs = platforms(&a.platform)?;
+        let [spec] = specs.as_slice() else {
+            bail!("corpus check compares with one model: give --platform host or one platform")
+        };
+        spec.platform
     };
-    // Record entries name the host's platform and version.
-    let record_spec = if a.platform == "host" { host_spec() } else { spec.clone() };
     for out in [&a.csv, &a.junit, &a.markdown].into_iter().flatten() {
         std::fs::OpenOptions::new()
             .create(true)
@@ -102,30 +112,34 @@ fn check(a: CheckArgs) -> Result<u8> {
             .open(out)
             .with_context(|| format!("{}", out.display()))?;
     }
-    let dir = a.dir.clone().unwrap_or_else(|| default_dir(spec));
-    let runs = run_all(std::slice::from_ref(&dir), spec, &a.live)?;
+    let dir = a.dir.clone().unwrap_or_else(|| default_dir(platform));
+    let (session, runs) = run_all(std::slice::from_ref(&dir), &a.platform, &a.live)?;
+    // Records are compared for the model's own version and variant set:
+    // the calibrated host model's, or the spec given.
+    let record_spec = session.model.spec();
     let mut rows: Vec<CorpusRow> = Vec::new();
     for (path, case, r) in &runs {
         rows.extend(corpus::check_case(path, case, r, &record_spec));
     }
     let mut out = std::io::stdout().lock();
-    let changes: Vec<&CorpusRow> = rows.iter().filter(|r| r.is_change()).collect();
-    if !changes.is_empty() {
+    let listed: Vec<&CorpusRow> = rows.iter().filter(|r| r.is_change() || r.status == "consequence").collect();
+    if !listed.is_empty() {
         writeln!(
             out,
-            "{:<48} {:<34} {:<12} {:<12} {:<12} change",
-            "case:line", "statement", "recorded", "real", "model"
+            "{:<48} {:<34} {:<12} {:<12} {:<12} {:<13} other records",
+            "case:line", "statement", "recorded", "real", "model", "change"
         )?;
-        for r in &changes {
+        for r in &listed {
             writeln!(
                 out,
-                "{:<48} {:<34} {:<12} {:<12} {:<12} {}",
+                "{:<48} {:<34} {:<12} {:<12} {:<12} {:<13} {}",
                 format!("{}:{}", r.case, r.line),
                 r.statement,
                 if r.recorded.is_empty() { "-" } else { &r.recorded },
                 r.real,
                 r.predicted,
-                r.status
+                r.status,
+                if r.others.is_empty() { "-" } else { &r.others }
             )?;
         }
     }
@@ -133,17 +147,19 @@ fn check(a: CheckArgs) -> Result<u8> {
     for r in &skipped {
         writeln!(out, "skipped {}: {}", r.case, r.detail)?;
     }
+    let changes: Vec<&CorpusRow> = rows.iter().filter(|r| r.is_change()).collect();
+    let count = |s: &str| rows.iter().filter(|r| r.status == s).count();
+    let mut changed_cases: Vec<&str> = changes.iter().map(|r| r.case.as_str()).collect();
+    changed_cases.dedup();
     writeln!(
         out,
-        "{} cases on {}: {} changed statement(s) in {} case(s), {} skipped",
+        "{} cases on {}: {} changed statement(s) in {} case(s), {} consequence(s), {} unrecorded (compared with the model alone), {} skipped",
         runs.len(),
         record_spec,
         changes.len(),
-        {
-            let mut c: Vec<&str> = changes.iter().map(|r| r.case.as_str()).collect();
-            c.dedup();
-            c.len()
-        },
+        changed_cases.len(),
+        count("consequence"),
+        count("unrecorded"),
         skipped.len()
     )?;
     out.flush()?;
@@ -156,13 +172,18 @@ fn check(a: CheckArgs) -> Result<u8> {
     if let Some(p) = &a.markdown {
         write_atomic(p, crate::render::markdown_corpus(&rows, &record_spec.to_string()).as_bytes())?;
     }
-    Ok(if changes.is_empty() { 0 } else { 1 })
+    let unknown = unknown_behaviour(&session);
+    Ok(if changes.is_empty() && !unknown { 0 } else { 1 })
 }
 
 fn record(a: RecordArgs) -> Result<u8> {
-    let spec = host_spec();
-    let paths = if a.paths.is_empty() { vec![default_dir(&spec)] } else { a.paths.clone() };
-    let runs = run_all(&paths, &spec, &a.live)?;
+    let paths = if a.paths.is_empty() { vec![default_dir(host_spec().platform)] } else { a.paths.clone() };
+    let (session, runs) = run_all(&paths, "host", &a.live)?;
+    if unknown_behaviour(&session) {
+        bail!("calibration met a behaviour no model knows: fix the model or add a variant before recording");
+    }
+    // The calibrated host model names the record: version and variants.
+    let spec: ModelSpec = session.model.spec();
     let (mut changed, mut skipped) = (0, 0);
     for (path, mut case, r) in runs {
         if let run::Verdict::Skipped(why) = &r.verdict {

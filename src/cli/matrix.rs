@@ -1,10 +1,10 @@
 //! `sockdiff matrix`: every cell of the small-scope matrix run for real.
 
-use super::{LiveArgs, host_spec, platforms};
+use super::{LiveArgs, check_outputs, open_session};
 use crate::fuzz::{Campaign, run_campaign};
 use crate::matrix::{Matrix, cells};
 use crate::report::write_atomic;
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, anyhow};
 use clap::Args;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -38,12 +38,9 @@ pub struct MatrixArgs {
 }
 
 pub fn run(a: MatrixArgs) -> Result<u8> {
-    let specs = platforms(&a.platform)?;
-    let [spec] = specs.as_slice() else {
-        bail!("matrix diffs against one model: give --platform host or one platform")
-    };
-    let spec = if a.platform == "host" { host_spec() } else { spec.clone() };
-    let all = cells(spec.platform);
+    check_outputs(&a.out, &[&a.junit, &a.markdown])?;
+    let session = open_session(&a.live, &a.platform, "matrix")?;
+    let all = cells(session.model.spec().platform);
     let matrix = Matrix { cells: all.into_iter().step_by(a.every as usize).collect() };
     let t0 = std::time::Instant::now();
     let c = Campaign {
@@ -58,8 +55,7 @@ pub fn run(a: MatrixArgs) -> Result<u8> {
         junit: a.junit,
         markdown: a.markdown,
         save_corpus: None,
-        platform: a.platform,
-        live: a.live,
+        session: &session,
     };
     let done = run_campaign(&c)?;
     // The table: one line per cell, with the shown statements.

@@ -3,16 +3,19 @@
 //! to print as one line; exit codes are 0, 1 and 2 as SPEC §4 says.
 
 use crate::case::{self, Case, Program};
-use crate::exec::{self, Isolation, Prepared};
+use crate::exec;
 use crate::model::{self, HostSettings, Model};
-use crate::platform::{ModelSpec, Platform, Version};
-use crate::run::{self, Abilities, Verdict};
+use crate::platform::{ModelSpec, Platform};
+use crate::run::{self, Verdict};
+pub use crate::session::host_spec;
+use crate::session::{ModelChoice, Session};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 mod corpus;
+mod fuzz;
 mod generate;
 mod matrix;
 mod report;
@@ -37,7 +40,7 @@ pub enum Cmd {
     Replay(ReplayArgs),
     /// Generate random cases, run them for real, diff every step against
     /// the host's model, and write a report folder.
-    Fuzz(crate::fuzz::FuzzArgs),
+    Fuzz(fuzz::FuzzArgs),
     /// Shrink a failing case to a smallest one that still fails for real,
     /// checking that the result reproduces.
     Minimize(MinimizeArgs),
@@ -64,7 +67,7 @@ pub enum Cmd {
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     /// How long each of the two loops runs: 90s, 5m or plain seconds.
-    #[arg(long, default_value = "10s", value_parser = crate::fuzz::parse_duration)]
+    #[arg(long, default_value = "10s", value_parser = fuzz::parse_duration)]
     pub duration: std::time::Duration,
     /// Worker threads (default: one per CPU).
     #[arg(long)]
@@ -141,7 +144,7 @@ pub fn run(cli: Cli) -> Result<u8> {
     match cli.cmd {
         Cmd::Predict(a) => predict(a),
         Cmd::Replay(a) => replay(a),
-        Cmd::Fuzz(a) => crate::fuzz::fuzz(a),
+        Cmd::Fuzz(a) => fuzz::run(a),
         Cmd::Minimize(a) => minimize(a),
         Cmd::Corpus(c) => corpus::run(c),
         Cmd::Report(c) => report::run(c),
@@ -151,38 +154,74 @@ pub fn run(cli: Cli) -> Result<u8> {
     }
 }
 
-/// The model spec of this host: its platform and, on Linux, major.minor of
-/// the running kernel; on Windows the release (`10.0.19045`); under Wine,
-/// Wine's version (`wine@8.0`).
-pub fn host_spec() -> ModelSpec {
-    let id = exec::host_identity();
-    let platform = exec::host_platform();
-    let version = match platform {
-        Platform::Wine => exec::wine_version().and_then(|v| Version::parse(&v)),
-        Platform::Linux => {
-            let nums: Vec<u32> =
-                id.release.split(|c: char| !c.is_ascii_digit()).take(2).filter_map(|p| p.parse().ok()).collect();
-            (nums.len() == 2).then_some(Version(nums))
-        }
-        _ => Version::parse(&id.release),
-    };
-    ModelSpec { platform, version }
-}
-
 /// Parses `--platform`.
 pub fn platforms(arg: &str) -> Result<Vec<ModelSpec>> {
     match arg {
         "host" => Ok(vec![host_spec()]),
         "all" => Ok(Platform::ALL_REAL.iter().map(|p| ModelSpec::new(*p)).collect()),
-        s => ModelSpec::parse(s).map(|m| vec![m]).ok_or_else(|| {
-            anyhow!("unknown platform '{s}': expected linux, freebsd, macos, windows, wine (optionally @VERSION), all or host")
-        }),
+        s => {
+            let spec = ModelSpec::parse(s).ok_or_else(|| {
+                anyhow!("unknown platform '{s}': expected linux, freebsd, macos, windows, wine (optionally @VERSION and +VARIANT), all or host")
+            })?;
+            model::check_spec(&spec).map_err(|e| anyhow!("--platform {s}: {e}"))?;
+            Ok(vec![spec])
+        }
     }
+}
+
+/// Checks the output paths of a campaign before any work: the folder run
+/// folders go in, and the extra files asked for.
+pub fn check_outputs(out: &Path, files: &[&Option<PathBuf>]) -> Result<()> {
+    crate::report::check_out_dir(out).with_context(|| format!("--out {}", out.display()))?;
+    for f in files.iter().copied().flatten() {
+        crate::report::check_out_file(f)?;
+    }
+    Ok(())
+}
+
+/// Opens a live session for `--platform` (one model; `host` is
+/// calibrated), printing isolation warnings and what calibration found.
+pub fn open_session(live: &LiveArgs, platform: &str, what: &str) -> Result<Session> {
+    let choice = match platform {
+        "host" => ModelChoice::Host,
+        p => {
+            let specs = platforms(p)?;
+            let [spec] = specs.as_slice() else {
+                bail!("{what} diffs against one model: give --platform host or one platform")
+            };
+            ModelChoice::Spec(spec.clone())
+        }
+    };
+    let session = Session::open(live.no_netns, &choice)?;
+    for w in &session.prep.warnings {
+        eprintln!("warning: {w}");
+    }
+    if let Some(c) = &session.calibration {
+        for p in &c.probes {
+            eprintln!("calibration: {}", p.describe());
+        }
+        if !c.probes.is_empty() {
+            eprintln!("calibration: host model {}", c.spec);
+        }
+    }
+    Ok(session)
 }
 
 /// The model for a spec.
 pub fn model_for(spec: &ModelSpec, host: &HostSettings) -> Result<Box<dyn Model>> {
+    model::check_spec(spec).map_err(|e| anyhow!("{e}"))?;
     Ok(model::for_spec(spec, host))
+}
+
+/// Whether calibration met a behaviour no model knows (said on stderr,
+/// and a reason for exit 1).
+pub fn unknown_behaviour(session: &Session) -> bool {
+    let mut any = false;
+    for p in session.calibration.iter().flat_map(|c| c.unknown()) {
+        eprintln!("finding: calibration probe of {} matches neither model: {}", p.rule, p.describe());
+        any = true;
+    }
+    any
 }
 
 /// Expands folders to the `.case` files in them (sorted), keeps files.
@@ -313,36 +352,19 @@ fn predict(a: PredictArgs) -> Result<u8> {
     Ok(0)
 }
 
-/// Prepares live runs: isolation first (before any thread), then settings.
-pub fn prepare_live(live: &LiveArgs) -> Result<(Prepared, HostSettings)> {
-    let iso = if live.no_netns { Isolation::Host } else { Isolation::PrivateNetns };
-    let prep = exec::prepare_process(&iso)?;
-    for w in &prep.warnings {
-        eprintln!("warning: {w}");
-    }
-    let settings = exec::host_settings(&prep);
-    Ok((prep, settings))
-}
-
-/// What the host can run, for [`run::skip_reason`].
-pub fn abilities(prep: &Prepared, exec: &dyn exec::Executor) -> Abilities {
-    Abilities { other_user: prep.other_user.clone().map(|_| ()), probe: exec.supports_probe() }
-}
-
 fn replay(a: ReplayArgs) -> Result<u8> {
-    let specs = platforms(&a.platform)?;
-    if specs.len() != 1 {
-        bail!("replay diffs against one model: give --platform host or one platform");
+    if a.platform != "host" {
+        platforms(&a.platform)?;
     }
     let files = case_files(&a.files)?;
     let loaded: Vec<(PathBuf, Case, Program)> =
         files.iter().map(|p| load(p).map(|(c, pr)| (p.clone(), c, pr))).collect::<Result<_>>()?;
-    let (prep, settings) = prepare_live(&a.live)?;
-    let model = model_for(&specs[0], &settings)?;
+    let session = open_session(&a.live, &a.platform, "replay")?;
+    let model = &session.model;
     let runs = std::thread::scope(|s| {
         s.spawn(|| -> Result<Vec<run::CaseRun>> {
-            let mut ex = exec::new_executor(&prep, 0, 1)?;
-            let can = abilities(&prep, ex.as_ref());
+            let mut ex = exec::new_executor(&session.prep, 0, 1)?;
+            let can = session.abilities(ex.as_ref());
             loaded.iter().map(|(_, _, prog)| Ok(run::run_case(model.as_ref(), ex.as_mut(), prog, &can)?)).collect()
         })
         .join()
@@ -387,7 +409,8 @@ fn replay(a: ReplayArgs) -> Result<u8> {
     }
     writeln!(out, "{} cases: {agree} agree, {mismatch} mismatch, {skipped} skipped", loaded.len())?;
     out.flush()?;
-    Ok(if mismatch > 0 { 1 } else { 0 })
+    let unknown = unknown_behaviour(&session);
+    Ok(if mismatch > 0 || unknown { 1 } else { 0 })
 }
 
 /// A minimized case, its signature, candidates tried, reproductions, and
@@ -395,9 +418,8 @@ fn replay(a: ReplayArgs) -> Result<u8> {
 type Minimized = (Case, String, usize, u32, run::StepRecord);
 
 fn minimize(a: MinimizeArgs) -> Result<u8> {
-    let specs = platforms(&a.platform)?;
-    if specs.len() != 1 {
-        bail!("minimize diffs against one model: give --platform host or one platform");
+    if a.platform != "host" {
+        platforms(&a.platform)?;
     }
     let (case, prog) = load(&a.file)?;
     if let Some(out) = &a.out {
@@ -408,13 +430,13 @@ fn minimize(a: MinimizeArgs) -> Result<u8> {
             .open(out)
             .with_context(|| format!("--out {}", out.display()))?;
     }
-    let (prep, settings) = prepare_live(&a.live)?;
-    let model = model_for(&specs[0], &settings)?;
+    let session = open_session(&a.live, &a.platform, "minimize")?;
+    let model = &session.model;
     let t0 = std::time::Instant::now();
     let found = std::thread::scope(|s| {
         s.spawn(|| -> Result<Option<Minimized>> {
-            let mut ex = exec::new_executor(&prep, 0, 1)?;
-            let can = abilities(&prep, ex.as_ref());
+            let mut ex = exec::new_executor(&session.prep, 0, 1)?;
+            let can = session.abilities(ex.as_ref());
             let r = run::run_case(model.as_ref(), ex.as_mut(), &prog, &can)?;
             if let Verdict::Skipped(why) = &r.verdict {
                 bail!("{}: cannot run here: {why}", a.file.display());
@@ -468,10 +490,9 @@ fn minimize(a: MinimizeArgs) -> Result<u8> {
 }
 
 fn bench(a: BenchArgs) -> Result<u8> {
-    let (prep, settings) = prepare_live(&a.live)?;
-    let model = model_for(&host_spec(), &settings)?;
+    let session = open_session(&a.live, "host", "bench")?;
     let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
-    let r = crate::bench::bench(model.as_ref(), &prep, jobs, a.duration, a.seed)?;
+    let r = crate::bench::bench(session.model.as_ref(), &session.prep, jobs, a.duration, a.seed)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", serde_json::to_string(&r)?)?;
     out.flush()?;

@@ -66,9 +66,11 @@ fn verb(statement: &str) -> &str {
     }
 }
 
-/// What identifies a finding across runs: statement kind, expected, actual, rule.
-fn key(r: &MismatchRow) -> (String, String, String, String) {
-    (verb(&r.statement).to_string(), r.expected.clone(), r.actual.clone(), r.rule.clone())
+/// What identifies a finding across runs: the signature of
+/// [`crate::run::signature`] (statement kind, expected, actual; not the
+/// rule, which may differ for one cause).
+fn key(r: &MismatchRow) -> String {
+    crate::run::signature_of(verb(&r.statement), &r.expected, &r.actual)
 }
 
 /// One line of the comparison.
@@ -93,6 +95,10 @@ fn fingerprint_fields(s: &Summary) -> BTreeMap<String, String> {
     m.insert("arch".to_string(), f.arch.clone());
     m.insert("tool_version".to_string(), f.tool_version.clone());
     m.insert("model".to_string(), f.model.clone());
+    m.insert("variants".to_string(), if f.variants.is_empty() { "none".into() } else { f.variants.join("+") });
+    for p in &f.calibration {
+        m.insert(format!("calibration.{}", p.variant), format!("{} ({})", p.side.word(), p.real.join(" ")));
+    }
     for (k, v) in &f.settings {
         m.insert(format!("settings.{k}"), v.clone());
     }
@@ -103,34 +109,25 @@ fn diff(a: DiffArgs) -> Result<u8> {
     let (old_rows, old_sum) = load_run(&a.old)?;
     let (new_rows, new_sum) = load_run(&a.new)?;
     let mut rows: Vec<DiffRow> = Vec::new();
-    let find = |rows: &[MismatchRow], k: &(String, String, String, String)| rows.iter().find(|r| key(r) == *k).cloned();
+    let find = |rows: &[MismatchRow], k: &str| rows.iter().find(|r| key(r) == k).cloned();
+    let row = |status, r: &MismatchRow, old_case: String, new_case: String, new_statement: String| DiffRow {
+        status,
+        statement_kind: verb(&r.statement).to_string(),
+        expected: r.expected.clone(),
+        actual: r.actual.clone(),
+        rule: r.rule.clone(),
+        old_case,
+        new_case,
+        new_statement,
+    };
     for n in &new_rows {
-        let k = key(n);
-        let old = find(&old_rows, &k);
-        rows.push(DiffRow {
-            status: if old.is_some() { "still" } else { "new" },
-            statement_kind: k.0,
-            expected: k.1,
-            actual: k.2,
-            rule: k.3,
-            old_case: old.map(|o| o.case_id).unwrap_or_default(),
-            new_case: n.case_id.clone(),
-            new_statement: n.statement.clone(),
-        });
+        let old = find(&old_rows, &key(n));
+        let status = if old.is_some() { "still" } else { "new" };
+        rows.push(row(status, n, old.map(|o| o.case_id).unwrap_or_default(), n.case_id.clone(), n.statement.clone()));
     }
     for o in &old_rows {
-        let k = key(o);
-        if find(&new_rows, &k).is_none() {
-            rows.push(DiffRow {
-                status: "gone",
-                statement_kind: k.0,
-                expected: k.1,
-                actual: k.2,
-                rule: k.3,
-                old_case: o.case_id.clone(),
-                new_case: String::new(),
-                new_statement: String::new(),
-            });
+        if find(&new_rows, &key(o)).is_none() {
+            rows.push(row("gone", o, o.case_id.clone(), String::new(), String::new()));
         }
     }
     let mut out = std::io::stdout().lock();

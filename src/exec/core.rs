@@ -326,7 +326,8 @@ impl<H: HostOps> Executor for SocketExec<H> {
             Op::Listen { slot } => {
                 let Some(h) = self.held(slot) else { return ebadf };
                 let r = h.sock.listen(BACKLOG);
-                let local = if r.is_ok() { local_port(&h.sock) } else { None };
+                // Even a failed listen may have taken a port (Linux role-lock).
+                let local = local_port(&h.sock);
                 if r.is_ok() {
                     if let Some(h) = self.socks[slot as usize].as_mut() {
                         h.listening = true;

@@ -124,8 +124,9 @@ impl std::error::Error for ExecError {}
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StepResult {
     pub outcome: Outcome,
-    /// After a successful bind, listen or connect: the local port the
-    /// socket reports (so the model can use real ephemeral ports).
+    /// After a successful bind, and after any listen or connect (a failed
+    /// one may have taken a port too): the local port the socket reports,
+    /// so the model can use real ephemeral ports.
     pub local_port: Option<u16>,
 }
 

@@ -284,7 +284,7 @@ fn name_of(st: &State, ctx: &StepCtx<'_>, id: SockId) -> Outcome {
 impl Model for Bsd {
     fn spec(&self) -> ModelSpec {
         let platform = if self.fb() { Platform::FreeBsd } else { Platform::MacOs };
-        ModelSpec { platform, version: self.version.clone() }
+        ModelSpec::versioned(platform, self.version.clone())
     }
 
     fn step(&self, st: &State, op: &Op, ctx: &StepCtx<'_>) -> Prediction {

@@ -20,12 +20,19 @@ pub struct Linux {
     version: Option<Version>,
     /// `net.ipv6.bindv6only`: new IPv6 sockets start v6only.
     bindv6only: bool,
+    /// The role-lock variant ([`LINUX_TCP_ROLE_LOCK`]).
+    role_lock: bool,
 }
 
 impl Linux {
-    /// The model of `version` (newest known if `None`).
+    /// The upstream model of `version` (newest known if `None`).
     pub fn new(version: Option<Version>, bindv6only: bool) -> Linux {
-        Linux { version, bindv6only }
+        Linux { version, bindv6only, role_lock: false }
+    }
+
+    /// The same model with the role-lock variant on or off.
+    pub fn with_role_lock(self, on: bool) -> Linux {
+        Linux { role_lock: on, ..self }
     }
 }
 
@@ -36,7 +43,11 @@ fn live(st: &State, slot: Slot) -> Result<SockId, Prediction> {
 
 impl Model for Linux {
     fn spec(&self) -> ModelSpec {
-        ModelSpec { platform: Platform::Linux, version: self.version.clone() }
+        let mut spec = ModelSpec::versioned(Platform::Linux, self.version.clone());
+        if self.role_lock {
+            spec.variants.insert(super::variants::name_of(LINUX_TCP_ROLE_LOCK).to_string());
+        }
+        spec
     }
 
     fn step(&self, st: &State, op: &Op, ctx: &StepCtx<'_>) -> Prediction {
@@ -62,7 +73,11 @@ impl Model for Linux {
     }
 
     fn rule_ids(&self) -> Vec<&'static str> {
-        rule_ids_of(&["linux"]).into_iter().filter(|id| super::rules::applies(id, self.version.as_ref())).collect()
+        let spec = self.spec();
+        rule_ids_of(&["linux"])
+            .into_iter()
+            .filter(|id| super::rules::applies(id, self.version.as_ref()) && super::variants::allows(id, &spec))
+            .collect()
     }
 }
 
@@ -404,13 +419,26 @@ impl Linux {
                 (local.port, rule)
             }
         };
+        let first = s.local.is_none() && ns.holders(Proto::Tcp, port, Some(id)).is_empty();
+        if self.role_lock && s.ehashed {
+            // The port is taken (get_port ran with the socket in LISTEN and
+            // updated the memo), then the lock refuses: the socket stays
+            // unlistened with the port, out of the listening hash.
+            if s.local.is_none() {
+                let seq = ns.tick();
+                ns.sock_mut(id).seq = seq;
+            }
+            let mut me = ns.sock(id).clone();
+            me.tcp = Tcp::Listen;
+            update_memo(&mut ns, port, &me, first, self.before_6_8());
+            return Prediction::one(LINUX_TCP_ROLE_LOCK, Outcome::Err(EINVAL), ns);
+        }
         let seq = ns.tick();
         let sm = ns.sock_mut(id);
         sm.tcp = Tcp::Listen;
         sm.seq = seq;
         sm.hash_tail = sm.kind.family == Family::V6 && sm.opts.reuseport;
         let me = ns.sock(id).clone();
-        let first = s.local.is_none() && ns.holders(Proto::Tcp, port, Some(id)).is_empty();
         update_memo(&mut ns, port, &me, first, self.before_6_8());
         if me.opts.reuseport {
             join_group(&mut ns, id);
@@ -541,6 +569,7 @@ impl Linux {
                 sm.bound_opts = sm.opts;
             }
             sm.tcp = tcp;
+            sm.ehashed = true;
             sm.connected_once = tcp != Tcp::SynSent;
             sm.peer = Some(peer);
             if dst.is_mapped() {
@@ -564,8 +593,10 @@ impl Linux {
             // an address not chosen by bind is forgotten.
             let mut ns = st.clone();
             let sm = ns.sock_mut(id);
-            // The RST sets its sk_incoming_cpu.
+            // The RST sets its sk_incoming_cpu; the SYN went out from the
+            // established table.
             sm.received = true;
+            sm.ehashed = true;
             if dst.is_mapped() {
                 sm.mapped_ops = true;
             }
@@ -838,6 +869,7 @@ fn add_child(st: &mut State, listener: SockId, client: SockId, dst: Addr) {
         listen_refused: false,
         connect_failed: false,
         tw_fin_wait2: false,
+        ehashed: true,
     };
     let cid = st.add(child);
     st.sock_mut(client).link = Some(cid);

@@ -13,6 +13,7 @@ pub mod bsd;
 pub mod linux;
 pub mod rules;
 pub mod state;
+pub mod variants;
 pub mod windows;
 pub mod wine;
 
@@ -141,10 +142,19 @@ pub struct HostSettings {
     pub bindv6only: bool,
 }
 
-/// The model for a spec.
+/// Checks a spec before a model is made for it: its variants must exist.
+pub fn check_spec(spec: &ModelSpec) -> Result<(), String> {
+    variants::check(spec)
+}
+
+/// The model for a spec. Variants the platform does not know are ignored
+/// (see [`check_spec`]).
 pub fn for_spec(spec: &ModelSpec, host: &HostSettings) -> Box<dyn Model> {
     match spec.platform {
-        Platform::Linux => Box::new(linux::Linux::new(spec.version.clone(), host.bindv6only)),
+        Platform::Linux => Box::new(
+            linux::Linux::new(spec.version.clone(), host.bindv6only)
+                .with_role_lock(spec.has(variants::name_of(rules::LINUX_TCP_ROLE_LOCK))),
+        ),
         Platform::FreeBsd => Box::new(bsd::Bsd::freebsd(spec.version.clone())),
         Platform::MacOs => Box::new(bsd::Bsd::macos(spec.version.clone())),
         Platform::Windows => Box::new(windows::Windows::new(spec.version.clone())),

@@ -135,6 +135,10 @@ pub struct Sock {
     /// Linux: a TIME_WAIT entry made straight from FIN_WAIT2 (the peer has
     /// not closed): a connect does not take its 4-tuple over.
     pub tw_fin_wait2: bool,
+    /// Linux: the socket has been put in the established table (a TCP
+    /// connect that took a local port went out). Nothing visible marks it;
+    /// under the role-lock variant it can never listen.
+    pub ehashed: bool,
 }
 
 impl Sock {
@@ -163,6 +167,7 @@ impl Sock {
             mute: false,
             listen_refused: false,
             connect_failed: false,
+            ehashed: false,
             tw_fin_wait2: false,
         }
     }

@@ -414,7 +414,7 @@ impl Windows {
 impl Model for Windows {
     fn spec(&self) -> ModelSpec {
         let platform = if self.is_wine() { Platform::Wine } else { Platform::Windows };
-        ModelSpec { platform, version: self.version.clone() }
+        ModelSpec::versioned(platform, self.version.clone())
     }
 
     fn init(&self, prog: &crate::case::Program) -> State {

@@ -61,6 +61,12 @@ pub struct Fingerprint {
     pub arch: String,
     pub tool_version: String,
     pub model: String,
+    /// The model's build variants (found by calibration for the host model).
+    #[serde(default)]
+    pub variants: Vec<String>,
+    /// Each calibration probe with its result (empty for an explicit model).
+    #[serde(default)]
+    pub calibration: Vec<crate::calibrate::ProbeResult>,
     /// Settings that change outcomes (`net.ipv6.bindv6only`, isolation, …).
     pub settings: BTreeMap<String, String>,
 }
@@ -185,6 +191,27 @@ impl RunDir {
         let text = serde_json::to_string_pretty(summary).map_err(io::Error::other)?;
         write_atomic(&self.path.join("summary.json"), format!("{text}\n").as_bytes())
     }
+}
+
+/// Checks, before any work, that run folders can be made under `parent`
+/// (it is made if missing, and a probe file is written and removed).
+pub fn check_out_dir(parent: &Path) -> io::Result<()> {
+    fs::create_dir_all(parent).map_err(|e| io_err(parent, "cannot create the run folder in", e))?;
+    let probe = parent.join(format!(".sockdiff-write-check-{}", std::process::id()));
+    fs::write(&probe, b"").map_err(|e| io_err(parent, "cannot create the run folder in", e))?;
+    let _ = fs::remove_file(&probe);
+    Ok(())
+}
+
+/// Checks, before any work, that `path` can be written; a file that did
+/// not exist is not left behind.
+pub fn check_out_file(path: &Path) -> io::Result<()> {
+    let existed = path.exists();
+    OpenOptions::new().create(true).append(true).open(path).map_err(|e| io_err(path, "cannot write", e))?;
+    if !existed {
+        let _ = fs::remove_file(path);
+    }
+    Ok(())
 }
 
 /// Writes rows as a CSV file (header from the row type), atomically.
