@@ -487,12 +487,108 @@ pub fn lifecycles() -> Vec<Cell> {
     out
 }
 
-/// Every cell for `platform`: pairs, triples, single sockets, life cycles.
+/// The subject's state before the statement under test in [`arguments`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Before {
+    Fresh,
+    /// Bound to its family's wildcard at P1.
+    Bound,
+    /// Bound, then listening (TCP only).
+    Listening,
+    /// Connected to the helper of its protocol.
+    Connected,
+}
+
+/// Every argument the language allows, on every statement that takes one:
+/// for each kind and each state of a socket `a` (fresh, bound, listening,
+/// connected), `bind a` to every address with `P2`, `0`, `@a` and `@h`;
+/// `connect a` to every loopback form with `P2` (nobody there), `P3` and
+/// `@h` (the helpers), `0` and `@a`; and probes of every kind to the same
+/// targets. The helpers are a dual-stack TCP listener and a dual-stack UDP
+/// socket on `[::]:P3`. After the statement, `listen a` and a probe of
+/// `a`'s kind to its own port show what the statement left behind: the
+/// kernel's order of checks, not only its common paths.
+pub fn arguments() -> Vec<Cell> {
+    let mut out = Vec::new();
+    let loopbacks: Vec<Addr> = Addr::ALL.into_iter().filter(|a| a.is_loopback()).collect();
+    for kind in Kind::ALL {
+        let tcp = kind.proto == Proto::Tcp;
+        let befores: &[Before] = if tcp {
+            &[Before::Fresh, Before::Bound, Before::Listening, Before::Connected]
+        } else {
+            &[Before::Fresh, Before::Bound, Before::Connected]
+        };
+        for &before in befores {
+            let mut setup = Vec::new();
+            for (h, hk) in [("h", Kind::TCP6), ("u", Kind::UDP6)] {
+                setup.push(Stmt::Socket { name: n(h), kind: hk, other: false });
+                setup.push(Stmt::Set { name: n(h), opt: SockOpt::V6Only, on: false });
+                setup.push(Stmt::Bind { name: n(h), addr: Addr::Any6, port: Port::Sym(3) });
+            }
+            setup.push(Stmt::Listen { name: n("h") });
+            setup.push(Stmt::Socket { name: n("a"), kind, other: false });
+            let wild = if kind.family == Family::V4 { Addr::Any4 } else { Addr::Any6 };
+            let lo = if kind.family == Family::V4 { Addr::Lo4 } else { Addr::Lo6 };
+            let helper = if tcp { n("h") } else { n("u") };
+            match before {
+                Before::Fresh => {}
+                Before::Bound => setup.push(Stmt::Bind { name: n("a"), addr: wild, port: Port::Sym(1) }),
+                Before::Listening => {
+                    setup.push(Stmt::Bind { name: n("a"), addr: wild, port: Port::Sym(1) });
+                    setup.push(Stmt::Listen { name: n("a") });
+                }
+                Before::Connected => {
+                    setup.push(Stmt::Connect { name: n("a"), addr: lo, port: Port::Of(helper.clone()) })
+                }
+            }
+            // `@a` is valid only where `a` holds a port.
+            let holds = before != Before::Fresh;
+            let mut under: Vec<Stmt> = Vec::new();
+            let mut ports = vec![Port::Sym(2), Port::Zero, Port::Of(n("h"))];
+            if holds {
+                ports.push(Port::Of(n("a")));
+            }
+            for addr in Addr::ALL {
+                for port in &ports {
+                    under.push(Stmt::Bind { name: n("a"), addr, port: port.clone() });
+                }
+            }
+            let mut targets = vec![Port::Sym(2), Port::Sym(3), Port::Zero, Port::Of(helper.clone())];
+            if holds {
+                targets.push(Port::Of(n("a")));
+            }
+            for &addr in &loopbacks {
+                for port in &targets {
+                    under.push(Stmt::Connect { name: n("a"), addr, port: port.clone() });
+                    for pk in Kind::ALL {
+                        under.push(Stmt::Probe { kind: pk, addr, port: port.clone() });
+                    }
+                }
+            }
+            for stmt in under {
+                let mut st = setup.clone();
+                let key = vec![st.len(), st.len() + 1, st.len() + 2];
+                let name = format!("{kind} {}: {stmt}", format!("{before:?}").to_lowercase());
+                st.push(stmt);
+                st.push(Stmt::Listen { name: n("a") });
+                // (A fresh socket that still holds no port is probed at P1.)
+                let own = if holds { Port::Of(n("a")) } else { Port::Sym(1) };
+                st.push(Stmt::Probe { kind, addr: lo, port: own });
+                out.push(Cell { name, case: Case::from_stmts(st), key });
+            }
+        }
+    }
+    out
+}
+
+/// Every cell for `platform`: pairs, triples, single sockets, life cycles,
+/// the argument space.
 pub fn cells(platform: Platform) -> Vec<Cell> {
     let mut v = pairs(platform);
     v.extend(triples(platform));
     v.extend(singles());
     v.extend(lifecycles());
+    v.extend(arguments());
     v
 }
 
@@ -516,7 +612,7 @@ impl CaseSource for Matrix {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::case::{compile, parse, print};
 
@@ -530,6 +626,58 @@ mod tests {
                 assert_eq!(parse("cell", &print(&c.case)).unwrap(), c.case, "{}", c.name);
                 assert!(c.key.iter().all(|&k| k < c.case.len()));
             }
+        }
+    }
+
+    /// The (statement, address, port form) triples the cases use.
+    pub(crate) fn forms(cases: impl Iterator<Item = Case>) -> std::collections::BTreeSet<(String, Addr, &'static str)> {
+        let form = |p: &Port| match p {
+            Port::Sym(_) => "P",
+            Port::Zero => "0",
+            Port::Of(_) => "@",
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for c in cases {
+            for st in c.stmts() {
+                match st {
+                    Stmt::Bind { addr, port, .. } => seen.insert(("bind".to_string(), *addr, form(port))),
+                    Stmt::Connect { addr, port, .. } => seen.insert(("connect".to_string(), *addr, form(port))),
+                    Stmt::Probe { kind, addr, port } => seen.insert((format!("probe {kind}"), *addr, form(port))),
+                    _ => false,
+                };
+            }
+        }
+        seen
+    }
+
+    /// What [`forms`] must find: every address for bind, every loopback
+    /// form for connect and each probe kind, each with P, 0 and @.
+    pub(crate) fn every_form() -> Vec<(String, Addr, &'static str)> {
+        let mut want = Vec::new();
+        for f in ["P", "0", "@"] {
+            for a in Addr::ALL {
+                want.push(("bind".to_string(), a, f));
+                if a.is_loopback() {
+                    want.push(("connect".to_string(), a, f));
+                    for k in Kind::ALL {
+                        want.push((format!("probe {k}"), a, f));
+                    }
+                }
+            }
+        }
+        want
+    }
+
+    #[test]
+    fn the_argument_cells_use_every_argument_the_language_allows() {
+        let seen = forms(arguments().into_iter().map(|c| c.case));
+        let missing: Vec<_> = every_form().into_iter().filter(|f| !seen.contains(f)).collect();
+        assert!(missing.is_empty(), "{missing:?}");
+        // For each kind of socket, too.
+        for kind in Kind::ALL {
+            let mine = forms(arguments().into_iter().filter(|c| c.name.starts_with(kind.keyword())).map(|c| c.case));
+            assert!(mine.contains(&("bind".to_string(), Addr::TestNet, "0")), "{kind}");
+            assert!(mine.contains(&("connect".to_string(), Addr::MappedLo4b, "@")), "{kind}");
         }
     }
 

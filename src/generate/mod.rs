@@ -90,11 +90,14 @@ fn kind() -> impl Strategy<Value = Kind> {
     prop_oneof![35 => Just(Kind::TCP4), 25 => Just(Kind::TCP6), 25 => Just(Kind::UDP4), 15 => Just(Kind::UDP6)]
 }
 
+/// A port: mostly the first symbols (collisions), now and then any other
+/// symbol, port 0, or the port another socket holds.
 fn port() -> impl Strategy<Value = RawPort> {
     prop_oneof![
         50 => Just(RawPort::Sym(1)),
         25 => Just(RawPort::Sym(2)),
         8 => Just(RawPort::Sym(3)),
+        2 => (4u8..10).prop_map(RawPort::Sym),
         7 => Just(RawPort::Zero),
         10 => (0u8..4).prop_map(RawPort::Of),
     ]
@@ -140,11 +143,22 @@ pub fn raw_case(cfg: GenConfig) -> impl Strategy<Value = Vec<RawOp>> {
 }
 
 /// Address for a bind on a socket of `family`, from a choice in 0..100:
-/// low choices are the plainest addresses; the other family is rare.
+/// low choices are the plainest addresses; every address of the language
+/// comes up, those of the other family rarely.
 fn bind_addr(family: Family, pick: u8) -> Addr {
     use Addr::*;
     let table: &[(u8, Addr)] = match family {
-        Family::V4 => &[(30, Any4), (65, Lo4), (82, Lo4b), (90, TestNet), (95, MappedLo4), (100, Lo6)],
+        Family::V4 => &[
+            (30, Any4),
+            (63, Lo4),
+            (79, Lo4b),
+            (87, TestNet),
+            (91, MappedLo4),
+            (94, Lo6),
+            (96, Any6),
+            (98, MappedLo4b),
+            (100, MappedAny4),
+        ],
         Family::V6 => &[
             (28, Any6),
             (48, Lo6),
@@ -152,19 +166,21 @@ fn bind_addr(family: Family, pick: u8) -> Addr {
             (78, MappedAny4),
             (86, MappedLo4b),
             (90, Any4),
-            (95, Lo4),
+            (94, Lo4),
+            (96, Lo4b),
             (100, TestNet),
         ],
     };
     table.iter().find(|(upto, _)| pick < *upto).map(|(_, a)| *a).unwrap_or(table[0].1)
 }
 
-/// Destination for a connect or probe (loopback only, by the safety rule).
+/// Destination for a connect or probe: every loopback form the parser
+/// accepts (the safety rule allows no other), the socket's own family first.
 fn target_addr(family: Family, pick: u8) -> Addr {
     use Addr::*;
     let table: &[(u8, Addr)] = match family {
-        Family::V4 => &[(70, Lo4), (92, Lo4b), (96, MappedLo4), (100, Lo6)],
-        Family::V6 => &[(45, Lo6), (80, MappedLo4), (92, MappedLo4b), (100, Lo4)],
+        Family::V4 => &[(68, Lo4), (88, Lo4b), (93, MappedLo4), (96, MappedLo4b), (100, Lo6)],
+        Family::V6 => &[(45, Lo6), (76, MappedLo4), (88, MappedLo4b), (95, Lo4), (100, Lo4b)],
     };
     table.iter().find(|(upto, _)| pick < *upto).map(|(_, a)| *a).unwrap_or(table[0].1)
 }
@@ -250,9 +266,10 @@ pub fn build(raw: &[RawOp], model: &dyn Model, max_len: usize) -> Case {
                 pick(who, &|o| o.kind.proto == Proto::Tcp && !listening(&o.name)).map(|o| Stmt::Listen { name: o.name })
             }
             RawOp::Connect { who, addr, port: p } => pick(who, &|o| !listening(&o.name)).map(|o| {
-                // Prefer a listener's port, so connections happen.
+                // Most `@` ports name a listener's port, so connections
+                // happen; the rest name any socket's port (its own too).
                 let port = match p {
-                    RawPort::Of(_) | RawPort::Zero => {
+                    RawPort::Of(k) if k < 3 => {
                         // (A listener whose port the model cannot know, as under
                         // Wine after a failed connect, is no target.)
                         let ls: Vec<&Open> =
@@ -278,11 +295,7 @@ pub fn build(raw: &[RawOp], model: &dyn Model, max_len: usize) -> Case {
                 Stmt::Close { name: o.name }
             }),
             RawOp::Probe { kind, addr, port: p } => {
-                let port = match port(p) {
-                    Port::Zero => Port::Sym(1),
-                    q => q,
-                };
-                Some(Stmt::Probe { kind, addr: target_addr(kind.family, addr), port })
+                Some(Stmt::Probe { kind, addr: target_addr(kind.family, addr), port: port(p) })
             }
         };
         let mut batch: Vec<Stmt> = stmt.into_iter().collect();
@@ -415,6 +428,26 @@ mod tests {
             assert_eq!(case_from_seed(s, GenConfig::default(), &m), case_from_seed(s, GenConfig::default(), &m));
         }
         assert_ne!(case_from_seed(1, GenConfig::default(), &m), case_from_seed(2, GenConfig::default(), &m));
+    }
+
+    #[test]
+    fn generated_cases_use_every_argument_the_language_allows() {
+        use crate::matrix::tests::{every_form, forms};
+        let m = Linux::new(None, false);
+        let seen = forms((0..4000).map(|s| case_from_seed(s, GenConfig::default(), &m)));
+        // Every address and every port form on every statement (the rarest
+        // products of the two come up too, only not in 4,000 cases).
+        let mut missing = Vec::new();
+        for (stmt, addr, port) in every_form() {
+            if !seen.iter().any(|(s, a, _)| *s == stmt && *a == addr) {
+                missing.push(format!("{stmt} {addr}"));
+            }
+            if !seen.iter().any(|(s, _, p)| *s == stmt && *p == port) {
+                missing.push(format!("{stmt} port {port}"));
+            }
+        }
+        missing.dedup();
+        assert!(missing.is_empty(), "never generated: {missing:?}");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::state::{
     Endpoint, Life, Memo, Opts, PortMemo, PortVal, SlotState, Sock, SockId, State, Tcp, View, ipv4_equal, ipv6_equal,
     rcv_saddr_equal, tcp_overlap,
 };
-use super::{Branch, Model, PortArg, Prediction, StepCtx, begin_close, fail, ok, rule_ids_of};
+use super::{Branch, DEST_PORT_ZERO, Model, PortArg, Prediction, StepCtx, begin_close, fail, ok, rule_ids_of};
 use crate::case::{Addr, Family, Kind, Op, Proto, Slot, SockOpt};
 use crate::outcome::{Errno, Outcome};
 use crate::platform::{ModelSpec, Platform, Version};
@@ -451,10 +451,8 @@ impl Linux {
             Ok(id) => id,
             Err(p) => return p,
         };
-        let Some(PortArg::Val(dport)) = ctx.port else {
-            // Port 0 is not a destination; the parser's callers never send it.
-            return fail(LINUX_TCP_CONNECT_REFUSED, ECONNREFUSED, st);
-        };
+        // Port 0 is a destination like any other: nothing listens there.
+        let dport = ctx.port.unwrap_or(PortArg::Zero).dest();
         if st.sock(id).is_tcp() {
             self.connect_tcp(st, id, dst, dport, ctx)
         } else {
@@ -747,9 +745,7 @@ impl Linux {
     }
 
     fn probe(&self, st: &State, kind: Kind, addr: Addr, ctx: &StepCtx<'_>) -> Prediction {
-        let Some(PortArg::Val(port)) = ctx.port else {
-            return fail(LINUX_TCP_CONNECT_REFUSED, ECONNREFUSED, st);
-        };
+        let port = ctx.port.unwrap_or(PortArg::Zero).dest();
         // The prober is a fresh socket: the family checks of connect apply.
         let dst = match (kind.family, addr.family()) {
             (Family::V4, Family::V6) => return fail(LINUX_CONNECT_FAMILY_MISMATCH, EAFNOSUPPORT, st),
@@ -791,13 +787,27 @@ impl Linux {
                 .collect();
             return Prediction { rule, branches };
         }
-        let (receivers, rule) = udp_receivers(st, dst, port);
+        if port == DEST_PORT_ZERO && kind.family == Family::V6 && dst.is_mapped() {
+            // The prober's send goes through udp_sendmsg with the port it
+            // connected to, and a datagram to port 0 is refused there.
+            return fail(LINUX_UDP_SEND_PORT_ZERO, EINVAL, st);
+        }
+        let (receivers, rule) = udp_receivers(st, dst, port, source_for(kind.family, dst));
         if receivers.is_empty() {
             return Prediction::one(LINUX_DELIVER_NONE, Outcome::ToNone, st.clone());
         }
         // An unconnected UDP socket does not record the CPU it receives on
         // (__udp_queue_rcv_skb updates sk_incoming_cpu only when connected).
-        let branches = receivers.into_iter().map(|r| Branch { outcome: name(r), state: st.clone() }).collect();
+        let branches = receivers
+            .into_iter()
+            .map(|r| {
+                let mut b = st.clone();
+                if b.sock(r).peer.is_some() {
+                    b.sock_mut(r).received = true;
+                }
+                Branch { outcome: name(r), state: b }
+            })
+            .collect();
         Prediction { rule, branches }
     }
 }
@@ -1063,11 +1073,26 @@ fn chain_order(st: &State, mut ids: Vec<SockId>) -> Vec<SockId> {
     ids
 }
 
+/// Whether a UDP socket connected to `peer` takes a datagram from `src`
+/// at the prober's (ephemeral) port: only when it connected to port 0,
+/// which sets no port filter, and the addresses are equal.
+fn takes_from(peer: Endpoint, src: Addr) -> bool {
+    peer.port == DEST_PORT_ZERO
+        && (peer.addr == src || (peer.addr.as_v4().is_some() && peer.addr.as_v4() == src.as_v4()))
+}
+
 /// Score of a listener or unconnected UDP socket for traffic to `dst`, in
 /// the exact-address pass or the wildcard pass; `None` if it does not match.
 /// For IPv4 traffic AF_INET scores 2, a dual-stack AF_INET6 socket 1; IPv6
 /// traffic reaches only AF_INET6 sockets.
 fn traffic_score(s: &Sock, dst: Addr, exact: bool) -> Option<u8> {
+    // A connected UDP socket (to port 0: see takes_from) scores more for
+    // its peer address than any unconnected one.
+    let connected = if s.peer.is_some() { 4 } else { 0 };
+    traffic_match(s, dst, exact).map(|sc| sc + connected)
+}
+
+fn traffic_match(s: &Sock, dst: Addr, exact: bool) -> Option<u8> {
     let v = s.view()?;
     match dst.as_v4() {
         // compute_score: a v6only socket never takes IPv4 traffic, even one
@@ -1087,11 +1112,13 @@ fn traffic_score(s: &Sock, dst: Addr, exact: bool) -> Option<u8> {
 }
 
 /// Which UDP socket(s) get a datagram to `dst:port` (rules 37-38).
-pub(super) fn udp_receivers(st: &State, dst: Addr, port: PortVal) -> (Vec<SockId>, &'static str) {
+/// `src` is the sender's address: a socket connected to port 0 has no
+/// port filter and takes datagrams from its peer address at any port.
+pub(super) fn udp_receivers(st: &State, dst: Addr, port: PortVal, src: Addr) -> (Vec<SockId>, &'static str) {
     let socks: Vec<SockId> = (0..st.socks.len() as SockId)
         .filter(|&i| {
             let s = st.sock(i);
-            !s.is_tcp() && s.life == Life::Live && s.port() == Some(port) && s.peer.is_none()
+            !s.is_tcp() && s.life == Life::Live && s.port() == Some(port) && s.peer.is_none_or(|p| takes_from(p, src))
         })
         .collect();
     for exact in [true, false] {

@@ -28,9 +28,23 @@ use crate::platform::{ModelSpec, Platform};
 /// The port argument of `bind`, `connect` or `probe`, resolved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PortArg {
-    /// Port 0: the OS picks one.
+    /// Port 0: the OS picks one (bind), or the destination port 0.
     Zero,
     Val(PortVal),
+}
+
+/// Port 0 as a destination (`connect`, `probe`): a port no socket holds
+/// (ephemeral ports are never 0).
+pub const DEST_PORT_ZERO: PortVal = PortVal::Eph(0);
+
+impl PortArg {
+    /// The port as a destination: port 0 is [`DEST_PORT_ZERO`].
+    pub fn dest(self) -> PortVal {
+        match self {
+            PortArg::Zero => DEST_PORT_ZERO,
+            PortArg::Val(p) => p,
+        }
+    }
 }
 
 /// What the caller tells a model beside the statement.

@@ -134,9 +134,12 @@ rules! {
     LINUX_TCP_MAPPED_OPS_STALE = "linux.tcp.mapped-ops-stale",
         "A tcp6 socket whose connect to a v4-mapped peer went out (refused or not) keeps the IPv4 address-family operations: a later connect to a plain IPv6 peer sends nothing and times out (ETIMEDOUT) and stays connecting (a further connect: EALREADY); as a listener, its children for IPv6 peers inherit those operations, so their FIN, ACK and RST are lost (peers are never reset; closes never complete).",
         "net/ipv6/tcp_ipv6.c tcp_v6_connect (icsk_af_ops = ipv6_mapped, restored to ipv6_specific only when tcp_v4_connect fails at once); tcp_v6_syn_recv_sock (the IPv6 child is cloned with the listener's af_ops). tool: found by fuzzing, verified live on 6.18.";
+    LINUX_UDP_SEND_PORT_ZERO = "linux.udp.send-port-zero",
+        "A probe datagram to port 0 through IPv4 from an IPv6 socket (a udp6 prober to a v4-mapped or IPv4 address) is refused: EINVAL. Through a udp4 or plain IPv6 socket, connect to port 0 succeeds and the datagram goes out to nobody (->none).",
+        "net/ipv6/udp.c udpv6_sendmsg (a v4-mapped destination goes to udp_sendmsg with a sockaddr holding the connected port); net/ipv4/udp.c udp_sendmsg (usin->sin_port == 0: -EINVAL; a connected socket with no sockaddr is not checked). tool: found by fuzz with port-0 probes, verified live on 6.18.";
     LINUX_UDP_CONNECT = "linux.udp.connect",
-        "UDP connect to loopback always succeeds (no handshake): it sets the peer, autobinds an unbound socket and fixes a wildcard local address to the source address. §33.",
-        "net/ipv4/datagram.c __ip4_datagram_connect (inet_rcv_saddr set, rehash); net/ipv6/datagram.c __ip6_datagram_connect. Verified live.";
+        "UDP connect to loopback always succeeds (no handshake): it sets the peer, autobinds an unbound socket and fixes a wildcard local address to the source address. Connected to port 0 the socket has no port filter: it takes datagrams from its peer address at any port, ahead of every unconnected socket. §33.",
+        "net/ipv4/datagram.c __ip4_datagram_connect (inet_rcv_saddr set, rehash); net/ipv6/datagram.c __ip6_datagram_connect; net/ipv4/udp.c and net/ipv6/udp.c compute_score (a zero inet_dport sets no port test; a set inet_daddr must match and scores more). Verified live; port 0 found by fuzz on 6.18.";
 
     // ---- Linux: delivery (section G) ------------------------------------
     LINUX_TCP_DELIVER_SPECIFIC = "linux.tcp.deliver-specific-first",
