@@ -7,6 +7,7 @@ use super::state::{
     Endpoint, Life, Memo, Opts, PortMemo, PortVal, SlotState, Sock, SockId, State, Tcp, View, ipv4_equal, ipv6_equal,
     rcv_saddr_equal, tcp_overlap,
 };
+use super::kit::{pending_of, same_endpoint, source_for, wildcard};
 use super::{Branch, DEST_PORT_ZERO, Model, PortArg, Prediction, StepCtx, begin_close, fail, ok, rule_ids_of};
 use crate::case::{Addr, Family, Kind, Op, Proto, Slot, SockOpt};
 use crate::outcome::{Errno, Outcome};
@@ -89,24 +90,6 @@ impl Model for Linux {
 fn prune_memos(st: &mut State) {
     let socks = &st.socks;
     st.memos.retain(|(p, _)| socks.iter().any(|s| s.is_tcp() && s.port() == Some(*p) && !s.connect_bound));
-}
-
-/// Wildcard address of a family.
-pub(super) fn wildcard(f: Family) -> Addr {
-    match f {
-        Family::V4 => Addr::Any4,
-        Family::V6 => Addr::Any6,
-    }
-}
-
-/// The source address Linux picks to reach `dst` on loopback, written for
-/// a socket of `family`: 127.0.0.1 for any 127/8 destination, ::1 for ::1.
-pub(super) fn source_for(family: Family, dst: Addr) -> Addr {
-    match dst {
-        Addr::Lo6 => Addr::Lo6,
-        _ if family == Family::V6 => Addr::MappedLo4,
-        _ => Addr::Lo4,
-    }
 }
 
 /// Binding a plain (not v4-mapped, not wildcard) IPv6 address makes the
@@ -810,19 +793,6 @@ impl Linux {
             .collect();
         Prediction { rule, branches }
     }
-}
-
-/// Endpoints are equal, v4-mapped and plain IPv4 alike.
-pub(super) fn same_endpoint(a: Endpoint, b: Endpoint) -> bool {
-    a.port == b.port && (a.addr == b.addr || (a.addr.as_v4().is_some() && a.addr.as_v4() == b.addr.as_v4()))
-}
-
-/// Pending connections of a listener, oldest first.
-pub(super) fn pending_of(st: &State, lid: SockId) -> Vec<SockId> {
-    let mut v: Vec<SockId> =
-        (0..st.socks.len() as SockId).filter(|&c| st.sock(c).life == Life::Pending { of: lid }).collect();
-    v.sort_by_key(|&c| st.sock(c).seq);
-    v
 }
 
 /// A RST reaches socket `x`: an open one is reset (and an unlocked port is

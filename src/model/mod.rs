@@ -10,6 +10,7 @@
 //! [`Belief`]).
 
 pub mod bsd;
+pub mod kit;
 pub mod linux;
 pub mod rules;
 pub mod state;
@@ -18,11 +19,11 @@ pub mod windows;
 pub mod wine;
 
 pub use state::{PortVal, SockId, State};
+pub(crate) use kit::{begin_close, fail, live, ok};
 
-use state::{Life, SlotState, Sock};
 
-use crate::case::{Name, Op, PortRef, Program, Slot};
-use crate::outcome::{Errno, Outcome, OutcomeSet};
+use crate::case::{Name, Op, PortRef, Program};
+use crate::outcome::{Outcome, OutcomeSet};
 use crate::platform::{ModelSpec, Platform};
 
 /// The port argument of `bind`, `connect` or `probe`, resolved.
@@ -85,46 +86,6 @@ impl Prediction {
     pub fn outcomes(&self) -> OutcomeSet {
         OutcomeSet::new(self.branches.iter().map(|b| b.outcome.clone()))
     }
-}
-
-/// One error that leaves the state as it was.
-pub(crate) fn fail(rule: &'static str, e: Errno, st: &State) -> Prediction {
-    Prediction::one(rule, Outcome::Err(e), st.clone())
-}
-
-/// Success, with the state after it.
-pub(crate) fn ok(rule: &'static str, st: State) -> Prediction {
-    Prediction::one(rule, Outcome::Ok, st)
-}
-
-/// The live socket of a slot, or EBADF under the model's `dead` rule for a
-/// name that is closed.
-pub(crate) fn live(st: &State, slot: Slot, dead: &'static str) -> Result<SockId, Prediction> {
-    match st.slots.get(slot as usize) {
-        Some(SlotState::Live(id)) => Ok(*id),
-        _ => Err(fail(dead, Errno::EBADF, st)),
-    }
-}
-
-/// The part of `close` every model shares: the slot becomes closed and a UDP
-/// socket is gone at once (the answer, under the `close` rule). A TCP socket
-/// comes back for the model to finish: the new state, its id and the socket
-/// as it was.
-pub(crate) fn begin_close(
-    st: &State,
-    slot: Slot,
-    dead: &'static str,
-    close: &'static str,
-) -> Result<(State, SockId, Sock), Prediction> {
-    let id = live(st, slot, dead)?;
-    let mut ns = st.clone();
-    ns.slots[slot as usize] = SlotState::Closed;
-    let s = st.sock(id).clone();
-    if !s.is_tcp() {
-        ns.sock_mut(id).life = Life::Gone;
-        return Err(ok(close, ns));
-    }
-    Ok((ns, id, s))
 }
 
 /// A model of one platform.

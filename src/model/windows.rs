@@ -16,7 +16,7 @@
 //! with SO_EXCLUSIVEADDRUSE both wildcards. Only the options a socket had
 //! when it was bound count (`Sock::bound_opts`).
 
-use super::linux::{pending_of, same_endpoint, source_for, wildcard};
+use super::kit::{pending_of, same_endpoint, source_for, wildcard};
 use super::rules::*;
 use super::state::{Endpoint, Life, Opts, PortVal, SlotState, Sock, SockId, State, Tcp, View};
 use super::{Branch, Model, PortArg, Prediction, StepCtx, begin_close, fail, ok, rule_ids_of};

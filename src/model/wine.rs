@@ -345,7 +345,7 @@ pub(super) fn probe(_w: &Windows, st: &State, kind: Kind, addr: Addr, port: Port
         }
         return choice(rule, listeners.into_iter().map(|l| (receiver_name(st, l, ctx), st.clone())).collect());
     }
-    let (receivers, _) = udp_receivers(st, dst, port, super::linux::source_for(kind.family, dst));
+    let (receivers, _) = udp_receivers(st, dst, port, super::kit::source_for(kind.family, dst));
     if receivers.is_empty() {
         return Prediction::one(WINE_DELIVER, Outcome::ToNone, st.clone());
     }
