@@ -252,3 +252,25 @@ fn predict_all_answers_for_the_four_oses() {
         assert!(text.contains(rule), "{rule} missing:\n{text}");
     }
 }
+
+/// A variant is asked for by name on any machine; the upstream model and
+/// the variant's answer the role-lock case differently, and an unknown
+/// variant is refused with the known ones.
+#[test]
+fn predict_takes_build_variants() {
+    let f = "corpus/linux/connect/locked-address.case";
+    let o = run(&["predict", "--platform", "linux@6.18+role-lock", "--format", "csv", f]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let locked = stdout(&o);
+    let o = run(&["predict", "--platform", "linux@6.18", "--format", "csv", f]);
+    let upstream = stdout(&o);
+    assert!(locked.contains(",listen e,EINVAL,linux.tcp.role-lock"), "{locked}");
+    assert!(upstream.contains(",listen e,ok,"), "{upstream}");
+    let text = stdout(&run(&["predict", "--platform", "linux+role-lock", f]));
+    assert!(text.lines().next().unwrap().ends_with("(linux+role-lock)"), "{text}");
+    one_line_error(
+        &["predict", "--platform", "linux+nope", f],
+        "--platform linux+nope: unknown variant '+nope' of linux (known variants: role-lock)",
+    );
+    one_line_error(&["predict", "--platform", "windows+role-lock", f], "unknown variant '+role-lock' of windows");
+}

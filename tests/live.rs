@@ -230,6 +230,22 @@ fn a_short_fuzz_run_writes_a_valid_run_folder() {
     if family == "wine" {
         assert!(summary["fingerprint"]["os"].as_str().unwrap().starts_with("Windows (Wine "), "{summary}");
     }
+    // Calibration ran each probe of the platform and took one side of it;
+    // the model names exactly the variants whose probe took the variant's.
+    let cal = summary["fingerprint"]["calibration"].as_array().unwrap();
+    if family == "linux" {
+        assert!(cal.iter().any(|p| p["variant"] == "role-lock"), "{cal:?}");
+    }
+    let mut on: Vec<String> = Vec::new();
+    for p in cal {
+        assert!(p["side"] == "upstream" || p["side"] == "variant", "{p}");
+        if p["side"] == "variant" {
+            on.push(p["variant"].as_str().unwrap().to_string());
+        }
+    }
+    let named: Vec<String> = model.split('+').skip(1).map(String::from).collect();
+    assert_eq!(named, on, "{model}");
+    assert_eq!(summary["fingerprint"]["variants"], serde_json::json!(on));
     assert!(summary["throughput"]["cases_per_s"].as_f64().unwrap() > 0.0);
     std::fs::remove_dir_all(&d).unwrap();
 }

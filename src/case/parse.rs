@@ -301,11 +301,14 @@ fn parse_trailer(c: &str, col: u32, err: &ErrFn<'_>) -> Result<Trailer, ParseErr
         let Some((spec, outcome)) = t.text.split_once(':') else {
             return Err(err(
                 tcol,
-                format!("expected PLATFORM[@VERSION]:OUTCOME in the expectation comment, found '{}'", t.text),
+                format!(
+                    "expected PLATFORM[@VERSION][+VARIANT…]:OUTCOME in the expectation comment, found '{}'",
+                    t.text
+                ),
             ));
         };
         let model = ModelSpec::parse(spec).ok_or_else(|| {
-            err(tcol, format!("expected a platform (linux, freebsd, macos, windows, wine) with an optional @VERSION, found '{spec}'"))
+            err(tcol, format!("expected a platform (linux, freebsd, macos, windows, wine) with an optional @VERSION and +VARIANTs, found '{spec}'"))
         })?;
         let set = OutcomeSet::parse(outcome).ok_or_else(|| {
             err(
