@@ -5,18 +5,17 @@
 //! executor ([`exec`]) runs the same case for real; [`run`] diffs the two
 //! step by step; [`report`] writes what differs.
 
-pub mod bench;
 pub mod calibrate;
+pub mod campaign;
 pub mod case;
 pub mod cli;
 pub mod corpus;
 pub mod exec;
-pub mod fuzz;
 pub mod generate;
 pub mod interrupt;
-pub mod matrix;
 pub mod minimize;
 pub mod model;
+pub mod name;
 pub mod outcome;
 pub mod platform;
 pub mod render;

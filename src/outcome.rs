@@ -4,7 +4,7 @@
 //! An OS refusal is data here, never a Rust error. This module maps no OS
 //! numbers: the executors do that (`exec/`), each for its own OS.
 
-use crate::case::Name;
+use crate::name::Name;
 use std::fmt;
 
 macro_rules! errnos {

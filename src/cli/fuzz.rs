@@ -1,7 +1,7 @@
 //! `sockdiff fuzz`: the command line of a fuzz campaign ([`crate::fuzz`]).
 
 use super::{LiveArgs, check_outputs, open_session, platforms};
-use crate::fuzz::{Campaign, Generated, run_campaign};
+use crate::campaign::{Campaign, Generated, run_campaign};
 use crate::generate::GenConfig;
 use anyhow::Result;
 use clap::Args;

@@ -1,8 +1,8 @@
 //! `sockdiff matrix`: every cell of the small-scope matrix run for real.
 
 use super::{LiveArgs, check_outputs, open_session};
-use crate::fuzz::{Campaign, run_campaign};
-use crate::matrix::{Matrix, cells};
+use crate::campaign::matrix::{Matrix, cells};
+use crate::campaign::{Campaign, run_campaign};
 use crate::report::write_atomic;
 use anyhow::{Result, anyhow};
 use clap::Args;

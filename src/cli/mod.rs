@@ -492,7 +492,7 @@ fn minimize(a: MinimizeArgs) -> Result<u8> {
 fn bench(a: BenchArgs) -> Result<u8> {
     let session = open_session(&a.live, "host", "bench")?;
     let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
-    let r = crate::bench::bench(session.model.as_ref(), &session.prep, jobs, a.duration, a.seed)?;
+    let r = crate::campaign::bench::bench(session.model.as_ref(), &session.prep, jobs, a.duration, a.seed)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", serde_json::to_string(&r)?)?;
     out.flush()?;

@@ -432,7 +432,7 @@ mod tests {
 
     #[test]
     fn generated_cases_use_every_argument_the_language_allows() {
-        use crate::matrix::tests::{every_form, forms};
+        use crate::campaign::matrix::tests::{every_form, forms};
         let m = Linux::new(None, false);
         let seen = forms((0..4000).map(|s| case_from_seed(s, GenConfig::default(), &m)));
         // Every address and every port form on every statement (the rarest

@@ -1,18 +1,26 @@
-//! `sockdiff fuzz`: generates random cases, runs them for real on worker
-//! threads (each in its own network namespace on Linux), diffs every step
-//! against the host's model, minimizes each new mismatch and re-runs the
-//! result to check that it reproduces, and writes the run folder as it goes.
+//! The campaign engine, below the command line: a [`Campaign`] takes cases
+//! from a [`CaseSource`] (random ones for `fuzz`, the cells of the
+//! [`matrix`]), runs them for real on worker threads (each in its own
+//! network namespace on Linux) in a live [`Session`], diffs every step
+//! against the session's model, minimizes each new mismatch and re-runs
+//! the result to check that it reproduces, and writes the run folder as it
+//! goes. [`bench`] measures the same pipeline against its floor.
+
+pub mod bench;
+pub mod matrix;
+mod progress;
+
+use progress::Progress;
 
 use crate::case::{self, Case};
 use crate::exec::{self, ExecError};
 use crate::generate::{self, GenConfig};
 use crate::model::Model;
-use crate::report::{self, Counts, Coverage, Fingerprint, MismatchRow, RunDir, Summary, Throughput};
+use crate::report::{self, Coverage, Fingerprint, MismatchRow, RunDir, Summary, Throughput};
 use crate::run::{self, StepRecord, Verdict};
 use crate::session::{Session, abilities};
 use anyhow::{Context, Result, anyhow};
 use std::collections::{BTreeMap, HashMap};
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, mpsc};
@@ -648,75 +656,4 @@ fn worker(
         let _ = tx.send(Msg::Delta(delta));
     }
     Ok(())
-}
-
-/// Progress on stderr: a bar on a terminal, a quiet line every 10 s otherwise.
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    last_line: Mutex<Instant>,
-    label: &'static str,
-    /// The bar measures time (a run bounded by duration only), not cases.
-    by_time: bool,
-}
-
-impl Progress {
-    /// A bar over cases when their number is known, else over the duration.
-    fn new(cases: Option<u64>, duration: Option<Duration>, label: &'static str) -> Progress {
-        let by_time = cases.is_none() && duration.is_some();
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let (bar, template) = match (cases, duration) {
-                (Some(n), _) => (
-                    indicatif::ProgressBar::new(n),
-                    "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} cases  {msg}",
-                ),
-                (None, Some(d)) => {
-                    (indicatif::ProgressBar::new(d.as_secs().max(1)), "{spinner} [{elapsed_precise}] {wide_bar} {msg}")
-                }
-                (None, None) => (indicatif::ProgressBar::new_spinner(), "{spinner} [{elapsed_precise}] {msg}"),
-            };
-            let style = indicatif::ProgressStyle::with_template(template)
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner());
-            bar.set_style(style);
-            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(4));
-            bar
-        });
-        Progress { bar, last_line: Mutex::new(Instant::now()), label, by_time }
-    }
-
-    fn update(&self, c: &Counts, elapsed: Duration) {
-        let rate = c.cases as f64 / elapsed.as_secs_f64().max(1e-9);
-        let msg = format!("{rate:.0}/s  {} mismatch(es)  {} flaky  {} skipped", c.mismatches, c.flaky, c.skipped);
-        match &self.bar {
-            Some(bar) => {
-                if self.by_time {
-                    bar.set_position(elapsed.as_secs());
-                    bar.set_message(format!("{} cases  {msg}", c.cases));
-                } else {
-                    bar.set_position(c.cases);
-                    bar.set_message(msg);
-                }
-                bar.tick();
-            }
-            None => {
-                let mut last = self.last_line.lock().expect("progress lock");
-                if last.elapsed() >= Duration::from_secs(10) {
-                    eprintln!("{}: {:.0}s  {} cases  {msg}", self.label, elapsed.as_secs_f64(), c.cases);
-                    *last = Instant::now();
-                }
-            }
-        }
-    }
-
-    fn println(&self, line: &str) {
-        match &self.bar {
-            Some(bar) => bar.println(line),
-            None => eprintln!("{line}"),
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
-    }
 }

@@ -4,8 +4,8 @@
 //! the rules that depend on order. Every cell is a case; `sockdiff matrix`
 //! runs them all for real like `fuzz` does and writes a table of the cells.
 
+use crate::campaign::CaseSource;
 use crate::case::{Addr, Case, Family, Kind, Name, Port, Proto, SockOpt, Stmt};
-use crate::fuzz::CaseSource;
 use crate::model::Model;
 use crate::platform::Platform;
 
