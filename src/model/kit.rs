@@ -1,12 +1,89 @@
-//! The kit every model shares: what is the same on every OS (answers that
-//! leave the state alone, the live-name check, the start of `close`,
-//! addresses and endpoints on loopback, a listener's queue). A model file
-//! holds only what is particular to its OS.
+//! The kit every model shares: what is the same on every OS. The
+//! [`Statements`] a model answers and [`answer`], which resolves names
+//! before any of them runs (the live-name check, dead names, the start of
+//! `close`); answers that leave the state alone; addresses and endpoints on
+//! loopback; a listener's queue; the name of a receiver. A model file holds
+//! only what is particular to its OS.
 
-use super::Prediction;
 use super::state::{Endpoint, Life, SlotState, Sock, SockId, State};
-use crate::case::{Addr, Family, Slot};
+use super::{Branch, Prediction, StepCtx};
+use crate::case::{Addr, Family, Kind, Op, Slot, SockOpt};
 use crate::outcome::{Errno, Outcome};
+
+/// The statements of the language as one OS answers them. Names are
+/// resolved by [`answer`] first, the same way on every OS: a name that is
+/// closed or whose creating statement failed is EBADF under
+/// [`Statements::DEAD`] (for `accept`, the new name is then dead too), and
+/// closing a UDP socket is the same everywhere; each method gets the live
+/// socket it works on.
+pub trait Statements {
+    /// The rule of a dead or closed name.
+    const DEAD: &'static str;
+    /// The rule of a close that needs nothing more (a UDP socket).
+    const CLOSE: &'static str;
+
+    /// `NAME = socket KIND [as other]`, into `slot`.
+    fn socket(&self, st: &State, slot: Slot, kind: Kind, other: bool) -> Prediction;
+    /// `set NAME OPTION on|off` on live socket `id`.
+    fn set(&self, st: &State, id: SockId, opt: SockOpt, on: bool) -> Prediction;
+    /// `bind NAME ADDR:PORT` (the port is in `ctx`).
+    fn bind(&self, st: &State, id: SockId, addr: Addr, ctx: &StepCtx<'_>) -> Prediction;
+    /// `listen NAME`.
+    fn listen(&self, st: &State, id: SockId, ctx: &StepCtx<'_>) -> Prediction;
+    /// `connect NAME ADDR:PORT`.
+    fn connect(&self, st: &State, id: SockId, addr: Addr, ctx: &StepCtx<'_>) -> Prediction;
+    /// `NAME = accept LISTENER` into `slot` from live socket `lid`; `dead`
+    /// is the state with the new name dead, for every refusal.
+    fn accept(&self, st: &State, slot: Slot, lid: SockId, dead: State) -> Prediction;
+    /// `close NAME` of a TCP socket: `ns` has the name closed already and
+    /// `s` is the socket as it was.
+    fn close_tcp(&self, st: &State, ns: State, id: SockId, s: Sock) -> Prediction;
+    /// `probe KIND ADDR:PORT`.
+    fn probe(&self, st: &State, kind: Kind, addr: Addr, ctx: &StepCtx<'_>) -> Prediction;
+}
+
+/// Answers one statement with a model's [`Statements`], names resolved first.
+pub fn answer<M: Statements>(m: &M, st: &State, op: &Op, ctx: &StepCtx<'_>) -> Prediction {
+    let on_live = |slot: Slot, f: &dyn Fn(SockId) -> Prediction| match live(st, slot, M::DEAD) {
+        Ok(id) => f(id),
+        Err(p) => p,
+    };
+    match *op {
+        Op::Socket { slot, kind, other } => m.socket(st, slot, kind, other),
+        Op::Set { slot, opt, on } => on_live(slot, &|id| m.set(st, id, opt, on)),
+        Op::Bind { slot, addr, .. } => on_live(slot, &|id| m.bind(st, id, addr, ctx)),
+        Op::Listen { slot } => on_live(slot, &|id| m.listen(st, id, ctx)),
+        Op::Connect { slot, addr, .. } => on_live(slot, &|id| m.connect(st, id, addr, ctx)),
+        Op::Accept { slot, listener } => {
+            let mut dead = st.clone();
+            dead.slots[slot as usize] = SlotState::Dead;
+            match live(st, listener, M::DEAD) {
+                Ok(lid) => m.accept(st, slot, lid, dead),
+                Err(_) => fail(M::DEAD, Errno::EBADF, &dead),
+            }
+        }
+        Op::Close { slot } => match begin_close(st, slot, M::DEAD, M::CLOSE) {
+            Ok((ns, id, s)) => m.close_tcp(st, ns, id, s),
+            Err(p) => p,
+        },
+        Op::Probe { kind, addr, .. } => m.probe(st, kind, addr, ctx),
+    }
+}
+
+/// Several errors the OS may answer, each leaving the state as it was.
+pub fn errors(rule: &'static str, es: &[Errno], st: &State) -> Prediction {
+    Prediction { rule, branches: es.iter().map(|e| Branch { outcome: Outcome::Err(*e), state: st.clone() }).collect() }
+}
+
+/// The outcome naming socket `id` as a receiver: its name in the case, or
+/// `->none` for a socket no name holds any more.
+pub fn name_of(st: &State, ctx: &StepCtx<'_>, id: SockId) -> Outcome {
+    let slot = st.slots.iter().position(|s| *s == SlotState::Live(id));
+    match slot.and_then(|s| ctx.names.get(s)) {
+        Some(n) => Outcome::To(n.clone()),
+        None => Outcome::ToNone,
+    }
+}
 
 /// One error that leaves the state as it was.
 pub fn fail(rule: &'static str, e: Errno, st: &State) -> Prediction {
