@@ -5,7 +5,7 @@
 //! loopback; a listener's queue; the name of a receiver. A model file holds
 //! only what is particular to its OS.
 
-use super::state::{Endpoint, Life, SlotState, Sock, SockId, State};
+use super::state::{Endpoint, Life, SlotState, Sock, SockId, State, Tcp};
 use super::{Branch, Prediction, StepCtx};
 use crate::case::{Addr, Family, Kind, Op, Slot, SockOpt};
 use crate::outcome::{Errno, Outcome};
@@ -68,6 +68,47 @@ pub fn answer<M: Statements>(m: &M, st: &State, op: &Op, ctx: &StepCtx<'_>) -> P
         },
         Op::Probe { kind, addr, .. } => m.probe(st, kind, addr, ctx),
     }
+}
+
+/// A new connection from `client` to `dst` waits in `listener`'s queue.
+/// The child starts as every OS makes it: the listener's kind, owner,
+/// options and bound address, the listener's port at the destination
+/// address (in the listener's family), the client as its peer,
+/// established, pending on the listener, the next place in order; `os`
+/// adds what its OS copies besides. The two ends are linked.
+pub fn enqueue(st: &mut State, listener: SockId, client: SockId, dst: Addr, os: impl FnOnce(&Sock, &mut Sock)) {
+    let l = st.sock(listener).clone();
+    let c = st.sock(client).clone();
+    let addr = match l.kind.family {
+        Family::V6 => dst.to_mapped(),
+        Family::V4 => dst.as_v4().unwrap_or(dst),
+    };
+    let port = l.local.expect("a listener holds a port").port;
+    let seq = st.tick();
+    let mut child = Sock::new(l.kind, l.other, l.opts.v6only);
+    child.opts = l.opts;
+    child.bound_opts = l.opts;
+    child.local = Some(Endpoint { addr, port });
+    child.bound_addr = l.bound_addr;
+    child.tcp = Tcp::Established;
+    child.peer = c.local;
+    child.link = Some(client);
+    child.life = Life::Pending { of: listener };
+    child.seq = seq;
+    os(&l, &mut child);
+    let cid = st.add(child);
+    st.sock_mut(client).link = Some(cid);
+}
+
+/// `accept` takes pending connection `child`: it becomes the live socket
+/// of the new name in `slot`, connected.
+pub fn accepted(rule: &'static str, st: &State, slot: Slot, child: SockId) -> Prediction {
+    let mut ns = st.clone();
+    let c = ns.sock_mut(child);
+    c.life = Life::Live;
+    c.connected_once = true;
+    ns.slots[slot as usize] = SlotState::Live(child);
+    ok(rule, ns)
 }
 
 /// Several errors the OS may answer, each leaving the state as it was.

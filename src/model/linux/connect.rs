@@ -6,9 +6,9 @@ use super::bind::join_group;
 use super::deliver::tcp_listeners;
 use super::kept_addr;
 use crate::case::{Addr, Family, Proto, Slot};
-use crate::model::kit::{pending_of, same_endpoint, source_for, wildcard};
+use crate::model::kit::{accepted, enqueue, pending_of, same_endpoint, source_for, wildcard};
 use crate::model::rules::*;
-use crate::model::state::{Endpoint, Life, Opts, SlotState, Sock, Tcp, View};
+use crate::model::state::{Endpoint, Life, Tcp, View};
 use crate::model::{Branch, PortArg, PortVal, Prediction, SockId, State, StepCtx, fail, ok};
 use crate::outcome::{Errno, Outcome};
 
@@ -204,50 +204,19 @@ pub(super) fn accept(st: &State, slot: Slot, lid: SockId, dead: State) -> Predic
     let Some(child) = first else {
         return fail(LINUX_TCP_ACCEPT, EAGAIN, &dead);
     };
-    let mut ns = st.clone();
-    let c = ns.sock_mut(child);
-    c.life = Life::Live;
-    c.connected_once = true;
-    ns.slots[slot as usize] = SlotState::Live(child);
-    ok(LINUX_TCP_ACCEPT, ns)
+    accepted(LINUX_TCP_ACCEPT, st, slot, child)
 }
 
 /// A new connection from `client` waits in `listener`'s queue.
 pub(super) fn add_child(st: &mut State, listener: SockId, client: SockId, dst: Addr) {
-    let l = st.sock(listener).clone();
-    let c = st.sock(client).clone();
-    let addr = if l.kind.family == Family::V6 { dst.to_mapped() } else { dst.as_v4().unwrap_or(dst) };
-    let port = l.local.expect("listener is bound").port;
-    let seq = st.tick();
-    let child = Sock {
-        kind: l.kind,
-        other: l.other,
-        opts: Opts { v6only: l.opts.v6only, ..l.opts },
-        bound_opts: l.opts,
-        local: Some(Endpoint { addr, port }),
-        // sk_clone_lock drops SOCK_BINDPORT_LOCK from the child.
-        port_locked: false,
-        addr_locked: l.addr_locked,
-        bound_addr: l.bound_addr,
-        connect_bound: false,
-        tcp: Tcp::Established,
-        peer: c.local,
-        link: Some(client),
-        life: Life::Pending { of: listener },
-        connected_once: false,
-        seq,
-        group: None,
-        // sk_clone_lock sets sk_incoming_cpu to the CPU at work.
-        received: true,
-        hash_tail: false,
+    enqueue(st, listener, client, dst, |l, child| {
+        // sk_clone_lock drops SOCK_BINDPORT_LOCK from the child (so the
+        // kit's unlocked port stands) and sets sk_incoming_cpu.
+        child.addr_locked = l.addr_locked;
+        child.received = true;
         // An IPv6 child of a listener with IPv4 operations inherits them.
-        mapped_ops: l.mapped_ops,
-        mute: l.mapped_ops && dst.as_v4().is_none(),
-        listen_refused: false,
-        connect_failed: false,
-        tw_fin_wait2: false,
-        ehashed: true,
-    };
-    let cid = st.add(child);
-    st.sock_mut(client).link = Some(cid);
+        child.mapped_ops = l.mapped_ops;
+        child.mute = l.mapped_ops && dst.as_v4().is_none();
+        child.ehashed = true;
+    });
 }
