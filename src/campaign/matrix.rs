@@ -598,8 +598,8 @@ pub struct Matrix {
 }
 
 impl CaseSource for Matrix {
-    fn case(&self, index: u64, _model: &dyn Model) -> Option<(u64, Case)> {
-        self.cells.get(index as usize).map(|c| (index, c.case.clone()))
+    fn case(&self, index: u64, _model: &dyn Model) -> Option<(String, Case)> {
+        self.cells.get(index as usize).map(|c| (index.to_string(), c.case.clone()))
     }
 
     fn total(&self) -> Option<u64> {

@@ -12,7 +12,7 @@ mod progress;
 
 use progress::Progress;
 
-use crate::case::{self, Case};
+use crate::case::{self, Case, Verb};
 use crate::exec::{self, ExecError};
 use crate::generate::{self, GenConfig};
 use crate::model::Model;
@@ -31,6 +31,8 @@ use std::time::{Duration, Instant, SystemTime};
 struct Delta {
     cases: u64,
     statements: u64,
+    /// Statements run, by kind (index: [`Verb::ALL`]).
+    kinds: [u64; Verb::ALL.len()],
     skipped: BTreeMap<String, u64>,
     invalid: u64,
     repeats: BTreeMap<String, u64>,
@@ -46,7 +48,7 @@ impl Delta {
 /// A new mismatch, re-run.
 struct Finding {
     index: u64,
-    seed: u64,
+    seed: String,
     case: Case,
     original_len: usize,
     rec: StepRecord,
@@ -80,10 +82,16 @@ enum Claim {
 
 /// Where a campaign's cases come from.
 pub trait CaseSource: Sync {
-    /// Case number `index` and its seed, or `None` when there are no more.
-    fn case(&self, index: u64, model: &dyn Model) -> Option<(u64, Case)>;
+    /// Case number `index` and its seed as the CSV writes it (from which
+    /// the case can be made again), or `None` when there are no more.
+    fn case(&self, index: u64, model: &dyn Model) -> Option<(String, Case)>;
     /// How many cases there are, if the source is finite.
     fn total(&self) -> Option<u64>;
+    /// The version of the generator that makes the cases, if they are
+    /// generated.
+    fn generator_version(&self) -> Option<u32> {
+        None
+    }
     /// Statement indices whose records the caller wants per case (the
     /// matrix table); empty for none.
     fn key_steps(&self, _index: u64) -> Vec<usize> {
@@ -98,13 +106,17 @@ pub struct Generated {
 }
 
 impl CaseSource for Generated {
-    fn case(&self, index: u64, model: &dyn Model) -> Option<(u64, Case)> {
+    fn case(&self, index: u64, model: &dyn Model) -> Option<(String, Case)> {
         let seed = generate::case_seed(self.seed, index);
-        Some((seed, generate::case_from_seed(seed, self.cfg, model)))
+        Some((generate::seed_text(seed), generate::case_from_seed(seed, self.cfg, model)))
     }
 
     fn total(&self) -> Option<u64> {
         None
+    }
+
+    fn generator_version(&self) -> Option<u32> {
+        Some(generate::GENERATOR_VERSION)
     }
 }
 
@@ -178,6 +190,7 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
         started_at: report::rfc3339(started),
         status: "running".into(),
         fingerprint: fp,
+        generator_version: a.source.generator_version(),
         ..Summary::default()
     };
     dir.write_summary(&summary)?;
@@ -258,6 +271,11 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
                     let c = &mut summary.counts;
                     c.cases += d.cases;
                     c.statements += d.statements;
+                    for (v, n) in Verb::ALL.iter().zip(d.kinds) {
+                        if n > 0 {
+                            *summary.statement_kinds.entry(v.word().to_string()).or_default() += n;
+                        }
+                    }
                     c.invalid += d.invalid;
                     for (k, v) in d.skipped {
                         c.skipped += v;
@@ -418,7 +436,7 @@ fn write_finding(
         host_os: id.os.clone(),
         os_release: id.release.clone(),
         model: model.spec().to_string(),
-        seed: f.seed.to_string(),
+        seed: f.seed.clone(),
         case_id: case_id.clone(),
         step,
         statement: statement.clone(),
@@ -582,6 +600,9 @@ fn worker(
         }
         delta.cases += 1;
         delta.statements += r.steps.len() as u64;
+        for s in &r.steps {
+            delta.kinds[run::verb_at(&prog, s.index) as usize] += 1;
+        }
         for s in &r.steps {
             if s.agrees() {
                 *delta.rules.entry(s.rule).or_default() += 1;

@@ -298,6 +298,10 @@ pub enum Verb {
 }
 
 impl Verb {
+    /// Every verb, in the order of the language (its discriminants index this).
+    pub const ALL: [Verb; 8] =
+        [Verb::Socket, Verb::Set, Verb::Bind, Verb::Listen, Verb::Connect, Verb::Accept, Verb::Close, Verb::Probe];
+
     /// The verb as a word.
     pub fn word(self) -> &'static str {
         match self {
@@ -520,7 +524,7 @@ impl Op {
 }
 
 /// A case compiled for running.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Program {
     /// The name of each slot.
     pub names: Vec<Name>,
@@ -551,65 +555,87 @@ pub struct NameError {
 
 /// Resolves names to slots, checking the name rules of SPEC §2.
 pub fn compile(case: &Case) -> Result<Program, NameError> {
-    let mut names: Vec<Name> = Vec::new();
-    let mut kinds: Vec<Kind> = Vec::new();
-    // Live names and their slots.
-    let mut live: Vec<(Name, Slot)> = Vec::new();
-    let mut ops = Vec::with_capacity(case.len());
-    for (i, stmt) in case.stmts().enumerate() {
-        let lookup = |live: &Vec<(Name, Slot)>, n: &Name| -> Result<Slot, NameError> {
+    let mut c = Compiler::default();
+    for stmt in case.stmts() {
+        c.push(stmt)?;
+    }
+    Ok(c.into_program())
+}
+
+/// Compiles a case one statement at a time (the generator grows cases
+/// statement by statement and may take the last one back).
+#[derive(Clone, Debug, Default)]
+pub struct Compiler {
+    prog: Program,
+    /// Live names and their slots.
+    live: Vec<(Name, Slot)>,
+    /// What the last [`Compiler::push`] changed, for [`Compiler::pop`].
+    undo: Option<(usize, Vec<(Name, Slot)>)>,
+}
+
+impl Compiler {
+    /// The program so far.
+    pub fn program(&self) -> &Program {
+        &self.prog
+    }
+
+    /// The program, compiled.
+    pub fn into_program(self) -> Program {
+        self.prog
+    }
+
+    /// Adds one statement, or says which name rule it breaks (and adds
+    /// nothing).
+    pub fn push(&mut self, stmt: &Stmt) -> Result<(), NameError> {
+        let step = self.prog.ops.len();
+        let names = &self.prog.names;
+        let live = &self.live;
+        let lookup = |n: &Name| -> Result<Slot, NameError> {
             live.iter().rev().find(|(m, _)| m == n).map(|(_, s)| *s).ok_or_else(|| {
                 let why = if names.contains(n) { "is closed" } else { "was never created" };
-                NameError { step: i, name: n.clone(), what: format!("socket '{n}' {why}") }
+                NameError { step, name: n.clone(), what: format!("socket '{n}' {why}") }
             })
         };
-        let port = |live: &Vec<(Name, Slot)>, p: &Port| -> Result<PortRef, NameError> {
+        let port = |p: &Port| -> Result<PortRef, NameError> {
             Ok(match p {
                 Port::Sym(n) => PortRef::Sym(*n),
                 Port::Zero => PortRef::Zero,
-                Port::Of(n) => PortRef::Of(lookup(live, n)?),
+                Port::Of(n) => PortRef::Of(lookup(n)?),
             })
         };
         let op = match stmt {
             Stmt::Socket { kind, other, .. } => Op::Socket { slot: 0, kind: *kind, other: *other },
-            Stmt::Set { name, opt, on } => Op::Set { slot: lookup(&live, name)?, opt: *opt, on: *on },
-            Stmt::Bind { name, addr, port: p } => {
-                Op::Bind { slot: lookup(&live, name)?, addr: *addr, port: port(&live, p)? }
-            }
-            Stmt::Listen { name } => Op::Listen { slot: lookup(&live, name)? },
-            Stmt::Connect { name, addr, port: p } => {
-                Op::Connect { slot: lookup(&live, name)?, addr: *addr, port: port(&live, p)? }
-            }
-            Stmt::Accept { listener, .. } => Op::Accept { slot: 0, listener: lookup(&live, listener)? },
-            Stmt::Close { name } => {
-                let slot = lookup(&live, name)?;
-                live.retain(|(_, s)| *s != slot);
-                Op::Close { slot }
-            }
-            Stmt::Probe { kind, addr, port: p } => Op::Probe { kind: *kind, addr: *addr, port: port(&live, p)? },
+            Stmt::Set { name, opt, on } => Op::Set { slot: lookup(name)?, opt: *opt, on: *on },
+            Stmt::Bind { name, addr, port: p } => Op::Bind { slot: lookup(name)?, addr: *addr, port: port(p)? },
+            Stmt::Listen { name } => Op::Listen { slot: lookup(name)? },
+            Stmt::Connect { name, addr, port: p } => Op::Connect { slot: lookup(name)?, addr: *addr, port: port(p)? },
+            Stmt::Accept { listener, .. } => Op::Accept { slot: 0, listener: lookup(listener)? },
+            Stmt::Close { name } => Op::Close { slot: lookup(name)? },
+            Stmt::Probe { kind, addr, port: p } => Op::Probe { kind: *kind, addr: *addr, port: port(p)? },
         };
+        let before = (self.prog.names.len(), self.live.clone());
         let op = match (stmt.binds(), op) {
             (Some(name), op) => {
-                if live.iter().any(|(m, _)| m == name) {
+                if self.live.iter().any(|(m, _)| m == name) {
                     return Err(NameError {
-                        step: i,
+                        step,
                         name: name.clone(),
                         what: format!("socket '{name}' is still open: close it before creating it again"),
                     });
                 }
-                let slot = Slot::try_from(names.len()).map_err(|_| NameError {
-                    step: i,
+                let slot = Slot::try_from(self.prog.names.len()).map_err(|_| NameError {
+                    step,
                     name: name.clone(),
                     what: "too many sockets".to_string(),
                 })?;
                 let kind = match op {
                     Op::Socket { kind, .. } => kind,
-                    Op::Accept { listener, .. } => kinds[listener as usize],
+                    Op::Accept { listener, .. } => self.prog.kinds[listener as usize],
                     _ => unreachable!("only socket and accept bind names"),
                 };
-                names.push(name.clone());
-                kinds.push(kind);
-                live.push((name.clone(), slot));
+                self.prog.names.push(name.clone());
+                self.prog.kinds.push(kind);
+                self.live.push((name.clone(), slot));
                 match op {
                     Op::Socket { kind, other, .. } => Op::Socket { slot, kind, other },
                     Op::Accept { listener, .. } => Op::Accept { slot, listener },
@@ -618,9 +644,23 @@ pub fn compile(case: &Case) -> Result<Program, NameError> {
             }
             (None, op) => op,
         };
-        ops.push(op);
+        if let Op::Close { slot } = op {
+            self.live.retain(|(_, s)| *s != slot);
+        }
+        self.prog.ops.push(op);
+        self.undo = Some(before);
+        Ok(())
     }
-    Ok(Program { names, kinds, ops })
+
+    /// Takes back the last statement pushed (once).
+    pub fn pop(&mut self) {
+        if let Some((names, live)) = self.undo.take() {
+            self.prog.ops.pop();
+            self.prog.names.truncate(names);
+            self.prog.kinds.truncate(names);
+            self.live = live;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use crate::case::print;
 use crate::generate::{self, GenConfig};
 use crate::model::HostSettings;
 use crate::report::write_atomic;
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
@@ -20,9 +20,10 @@ pub struct GenerateArgs {
     /// How many cases of the run to generate.
     #[arg(long, default_value_t = 1)]
     pub cases: u64,
-    /// The seed of one case (the `seed` column of mismatches.csv).
+    /// The seed of one case (the `seed` column of mismatches.csv,
+    /// `VERSION:SEED`; a seed of another generator version is refused).
     #[arg(long)]
-    pub case_seed: Option<u64>,
+    pub case_seed: Option<String>,
     /// Write each case to DIR/case-<index>.case instead of printing them.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -39,9 +40,9 @@ pub fn run(a: GenerateArgs) -> Result<u8> {
     let [spec] = specs.as_slice() else { bail!("give --platform host or one platform") };
     let model = model_for(spec, &HostSettings::default())?;
     let cfg = GenConfig { max_len: a.max_len as usize, other: true, probe: true };
-    let seeds: Vec<(u64, u64)> = match (a.seed, a.case_seed) {
+    let seeds: Vec<(u64, u64)> = match (a.seed, &a.case_seed) {
         (Some(s), None) => (0..a.cases).map(|i| (i, generate::case_seed(s, i))).collect(),
-        (None, Some(s)) => vec![(0, s)],
+        (None, Some(s)) => vec![(0, generate::parse_seed(s).map_err(|e| anyhow!("--case-seed: {e}"))?)],
         _ => bail!("give --seed (a run's seed) or --case-seed (one case's seed)"),
     };
     if let Some(dir) = &a.out {
@@ -50,7 +51,7 @@ pub fn run(a: GenerateArgs) -> Result<u8> {
     let mut out = std::io::stdout().lock();
     for (index, seed) in seeds {
         let case = generate::case_from_seed(seed, cfg, model.as_ref());
-        let text = format!("# case {index}, case seed {seed}\n{}", print(&case));
+        let text = format!("# case {index}, case seed {}\n{}", generate::seed_text(seed), print(&case));
         match &a.out {
             Some(dir) => write_atomic(&dir.join(format!("case-{index:06}.case")), text.as_bytes())?,
             None => {

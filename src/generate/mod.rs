@@ -10,9 +10,10 @@
 //! simpler cases: lower choices mean plainer addresses, `tcp4` before `tcp6`,
 //! lower port symbols, fewer options.
 
-use crate::case::{Addr, Case, Family, Kind, Name, Port, Proto, SockOpt, Stmt, compile};
+use crate::case::{Addr, Case, Compiler, Family, Kind, Name, Port, Proto, SockOpt, Stmt};
 use crate::model::{Belief, Model, PortArg, PortVal, StepCtx, resolve_port};
 use proptest::prelude::*;
+use proptest::strategy::BoxedStrategy;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
@@ -70,7 +71,7 @@ pub enum RawOp {
 }
 
 /// Knobs of the generator.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GenConfig {
     /// Most statements in a case.
     pub max_len: usize,
@@ -86,51 +87,87 @@ impl Default for GenConfig {
     }
 }
 
-fn kind() -> impl Strategy<Value = Kind> {
-    prop_oneof![35 => Just(Kind::TCP4), 25 => Just(Kind::TCP6), 25 => Just(Kind::UDP4), 15 => Just(Kind::UDP6)]
+/// A weighted choice as one plain range strategy (no union, so no lazy
+/// trees of the other choices): entry `i` of `table` comes with
+/// probability `weight_i / total`; shrinking moves toward the first entry.
+fn weighted<T: Clone + std::fmt::Debug + 'static>(table: Vec<(u32, T)>) -> impl Strategy<Value = T> + Clone {
+    let total: u32 = table.iter().map(|(w, _)| w).sum();
+    let table = std::sync::Arc::new(table);
+    (0..total).prop_map(move |mut x| {
+        for (w, v) in table.iter() {
+            if x < *w {
+                return v.clone();
+            }
+            x -= w;
+        }
+        unreachable!("the range is the sum of the weights")
+    })
+}
+
+fn kind() -> impl Strategy<Value = Kind> + Clone {
+    weighted(vec![(35, Kind::TCP4), (25, Kind::TCP6), (25, Kind::UDP4), (15, Kind::UDP6)])
 }
 
 /// A port: mostly the first symbols (collisions), now and then any other
-/// symbol, port 0, or the port another socket holds.
-fn port() -> impl Strategy<Value = RawPort> {
-    prop_oneof![
-        50 => Just(RawPort::Sym(1)),
-        25 => Just(RawPort::Sym(2)),
-        8 => Just(RawPort::Sym(3)),
-        2 => (4u8..10).prop_map(RawPort::Sym),
-        7 => Just(RawPort::Zero),
-        10 => (0u8..4).prop_map(RawPort::Of),
-    ]
+/// symbol (P4..P9), port 0, or the port another socket holds.
+fn port() -> impl Strategy<Value = RawPort> + Clone {
+    #[derive(Clone, Copy, Debug)]
+    enum P {
+        Sym(u8),
+        Other,
+        Zero,
+        Of,
+    }
+    let table = vec![(50, P::Sym(1)), (25, P::Sym(2)), (8, P::Sym(3)), (2, P::Other), (7, P::Zero), (10, P::Of)];
+    (weighted(table), 4u8..10, 0u8..4).prop_map(|(p, other, of)| match p {
+        P::Sym(n) => RawPort::Sym(n),
+        P::Other => RawPort::Sym(other),
+        P::Zero => RawPort::Zero,
+        P::Of => RawPort::Of(of),
+    })
 }
 
-fn opt() -> impl Strategy<Value = SockOpt> {
-    prop_oneof![
-        35 => Just(SockOpt::ReuseAddr),
-        30 => Just(SockOpt::ReusePort),
-        12 => Just(SockOpt::V6Only),
-        12 => Just(SockOpt::Linger0),
-        4 => Just(SockOpt::ReusePortLb),
-        4 => Just(SockOpt::ExclusiveAddrUse),
-    ]
+fn opt() -> impl Strategy<Value = SockOpt> + Clone {
+    weighted(vec![
+        (35, SockOpt::ReuseAddr),
+        (30, SockOpt::ReusePort),
+        (12, SockOpt::V6Only),
+        (12, SockOpt::Linger0),
+        (4, SockOpt::ReusePortLb),
+        (4, SockOpt::ExclusiveAddrUse),
+    ])
 }
 
-fn raw_op(cfg: GenConfig) -> impl Strategy<Value = RawOp> {
+fn flag(on: u32, off: u32) -> impl Strategy<Value = bool> + Clone {
+    weighted(vec![(off, false), (on, true)])
+}
+
+/// One strategy per kind of statement, with its weight: the mix of
+/// statements a case is drawn from.
+fn statements(cfg: GenConfig) -> Vec<(u32, BoxedStrategy<RawOp>)> {
     let who = 0u8..8;
     let other_w = if cfg.other { 1 } else { 0 };
     let probe_w = if cfg.probe { 6 } else { 0 };
-    prop_oneof![
-        16 => (kind(), prop_oneof![10 - other_w => Just(false), other_w => Just(true)])
-            .prop_map(|(kind, other)| RawOp::Socket { kind, other }),
-        20 => (who.clone(), opt(), prop_oneof![8 => Just(true), 2 => Just(false)])
-            .prop_map(|(who, opt, on)| RawOp::Set { who, opt, on }),
-        22 => (who.clone(), 0u8..100, port()).prop_map(|(who, addr, port)| RawOp::Bind { who, addr, port }),
-        9 => who.clone().prop_map(|who| RawOp::Listen { who }),
-        12 => (who.clone(), 0u8..100, port()).prop_map(|(who, addr, port)| RawOp::Connect { who, addr, port }),
-        7 => who.clone().prop_map(|who| RawOp::Accept { who }),
-        9 => who.clone().prop_map(|who| RawOp::Close { who }),
-        6 => who.prop_map(|who| RawOp::Twin { who }),
-        probe_w => (kind(), 0u8..100, port()).prop_map(|(kind, addr, port)| RawOp::Probe { kind, addr, port }),
-    ]
+    let mut v = vec![
+        (16, (kind(), flag(other_w, 10 - other_w)).prop_map(|(kind, other)| RawOp::Socket { kind, other }).boxed()),
+        (20, (who.clone(), opt(), flag(8, 2)).prop_map(|(who, opt, on)| RawOp::Set { who, opt, on }).boxed()),
+        (22, (who.clone(), 0u8..100, port()).prop_map(|(who, addr, port)| RawOp::Bind { who, addr, port }).boxed()),
+        (9, who.clone().prop_map(|who| RawOp::Listen { who }).boxed()),
+        (12, (who.clone(), 0u8..100, port()).prop_map(|(who, addr, port)| RawOp::Connect { who, addr, port }).boxed()),
+        (7, who.clone().prop_map(|who| RawOp::Accept { who }).boxed()),
+        (9, who.clone().prop_map(|who| RawOp::Close { who }).boxed()),
+        (6, who.prop_map(|who| RawOp::Twin { who }).boxed()),
+    ];
+    if probe_w > 0 {
+        let probe = (kind(), 0u8..100, port()).prop_map(|(kind, addr, port)| RawOp::Probe { kind, addr, port });
+        v.push((probe_w, probe.boxed()));
+    }
+    v
+}
+
+/// One statement, any kind (for the shrinkable tree of [`raw_case`]).
+fn raw_op(cfg: GenConfig) -> impl Strategy<Value = RawOp> {
+    proptest::strategy::Union::new_weighted(statements(cfg))
 }
 
 /// Strategy for the raw statements of one case (2..=max_len, the first a socket).
@@ -206,9 +243,10 @@ pub fn build(raw: &[RawOp], model: &dyn Model, max_len: usize) -> Case {
     let mut open: Vec<Open> = Vec::new();
     let mut made = 0usize;
     // The model walks the case as it grows, to know listeners and ports.
-    let mut belief: Option<(Belief, crate::case::Program)> = None;
+    let mut comp = Compiler::default();
+    let mut belief: Option<Belief> = None;
     for r in raw {
-        let state = belief.as_ref().map(|(b, p)| (&b.states, p));
+        let state = belief.as_ref().map(|b| (&b.states, comp.program()));
         let holds_port = |n: &Name| -> Option<bool> {
             let (states, prog) = state?;
             let slot = prog.names.iter().rposition(|m| m == n)? as u16;
@@ -343,11 +381,10 @@ pub fn build(raw: &[RawOp], model: &dyn Model, max_len: usize) -> Case {
             if stmts.len() >= max_len {
                 break;
             }
-            stmts.push(stmt);
             // Advance the model by the new statement (all branches kept).
-            let case = Case::from_stmts(stmts.iter().cloned());
-            let prog = compile(&case).expect("generated cases are valid");
-            let (mut b, _) = belief.take().unwrap_or_else(|| (Belief::new(model, &prog), prog.clone()));
+            comp.push(&stmt).expect("generated cases are valid");
+            let prog = comp.program();
+            let b = belief.get_or_insert_with(|| Belief::new(model, prog));
             // Slots may have grown: extend every state's slot table.
             for st in &mut b.states {
                 st.slots.resize(prog.slots(), crate::model::state::SlotState::Unused);
@@ -359,13 +396,11 @@ pub fn build(raw: &[RawOp], model: &dyn Model, max_len: usize) -> Case {
             if is_slow(&set) {
                 // A connect the model expects to hang costs two seconds a run:
                 // leave it to the corpus, keep fuzzing fast.
-                stmts.pop();
-                let prog = compile(&Case::from_stmts(stmts.iter().cloned())).expect("still valid");
-                belief = Some((b, prog));
+                comp.pop();
                 continue;
             }
             b.advance(branches, None);
-            belief = Some((b, prog));
+            stmts.push(stmt);
         }
     }
     // At least two statements: close what the first one made.
@@ -384,7 +419,36 @@ fn is_slow(set: &crate::outcome::OutcomeSet) -> bool {
     set.contains(&Outcome::Err(Errno::ETIMEDOUT)) || set.contains(&Outcome::Err(Errno::EALREADY))
 }
 
-/// A proptest runner whose randomness comes only from `seed`.
+/// Which cases a seed gives: a new generator makes old seeds mean other
+/// cases, so its version is written beside every seed it hands out
+/// (`summary.json`, the CSV's `seed` column as `VERSION:SEED`). Version 1
+/// drew one shrinkable proptest value tree per case; version 2 draws the
+/// same strategies statement by statement, with no tree kept.
+pub const GENERATOR_VERSION: u32 = 2;
+
+/// A case seed as the CSV writes it: `2:1234…`.
+pub fn seed_text(seed: u64) -> String {
+    format!("{GENERATOR_VERSION}:{seed}")
+}
+
+/// Reads a case seed written by [`seed_text`]; a bare number is a seed of
+/// version 1. Refuses a seed of another version than this generator's.
+pub fn parse_seed(text: &str) -> Result<u64, String> {
+    let (version, seed) = match text.split_once(':') {
+        Some((v, s)) => (v.parse::<u32>().map_err(|_| format!("'{text}' is not a case seed (VERSION:SEED)"))?, s),
+        None => (1, text),
+    };
+    let seed: u64 = seed.parse().map_err(|_| format!("'{text}' is not a case seed (VERSION:SEED)"))?;
+    if version != GENERATOR_VERSION {
+        return Err(format!(
+            "case seed '{text}' comes from generator version {version}; this sockdiff has version {GENERATOR_VERSION}, whose cases differ: replay the case file of the run folder instead"
+        ));
+    }
+    Ok(seed)
+}
+
+/// A proptest runner whose randomness comes only from `seed` (for the
+/// shrinkable tree of [`raw_tree`]).
 pub fn runner(seed: u64) -> TestRunner {
     let mut bytes = [0u8; 32];
     for (i, chunk) in bytes.chunks_mut(8).enumerate() {
@@ -406,19 +470,87 @@ pub fn case_seed(run_seed: u64, index: u64) -> u64 {
     splitmix(run_seed ^ splitmix(index))
 }
 
-/// The raw statements of the case with this seed, as a shrinkable tree.
+/// The raw statements of a case as a shrinkable proptest tree, for
+/// property tests that shrink; fuzz never builds one (see [`Drawer`]).
 pub fn raw_tree(seed: u64, cfg: GenConfig) -> impl ValueTree<Value = Vec<RawOp>> {
     raw_case(cfg).new_tree(&mut runner(seed)).expect("the case strategy never rejects")
 }
 
+/// Draws cases from the generator's strategies without keeping value
+/// trees: the length, the first socket, then each statement, each drawn
+/// and read at once. One drawer per thread; its RNG (XorShift) is seeded
+/// afresh for every case from the case's seed, so a case depends on its
+/// seed alone, whatever thread draws it.
+pub struct Drawer {
+    cfg: GenConfig,
+    first: BoxedStrategy<Kind>,
+    /// Which kind of statement comes next (an index into `statements`).
+    which: BoxedStrategy<usize>,
+    statements: Vec<BoxedStrategy<RawOp>>,
+    runner: TestRunner,
+}
+
+impl Drawer {
+    /// A drawer for `cfg`.
+    pub fn new(cfg: GenConfig) -> Drawer {
+        let config = Config { failure_persistence: None, ..Config::default() };
+        let runner = TestRunner::new_with_rng(config, rng_for(0));
+        let (weights, statements): (Vec<u32>, Vec<_>) = statements(cfg).into_iter().unzip();
+        let which = weighted(weights.into_iter().enumerate().map(|(i, w)| (w, i)).collect()).boxed();
+        Drawer { cfg, first: kind().boxed(), which, statements, runner }
+    }
+
+    /// The raw statements of the case with `seed`.
+    pub fn draw(&mut self, seed: u64) -> Vec<RawOp> {
+        *self.runner.rng() = rng_for(seed);
+        let len = draw(&(1..self.cfg.max_len.max(2)), &mut self.runner);
+        let mut out = Vec::with_capacity(len + 1);
+        out.push(RawOp::Socket { kind: draw(&self.first, &mut self.runner), other: false });
+        for _ in 0..len {
+            let i = draw(&self.which, &mut self.runner);
+            out.push(draw(&self.statements[i], &mut self.runner));
+        }
+        out
+    }
+}
+
+/// One value of a strategy, its tree dropped at once.
+fn draw<S: Strategy>(s: &S, r: &mut TestRunner) -> S::Value {
+    s.new_tree(r).expect("the generator's strategies never reject").current()
+}
+
+/// The generator's RNG for one case.
+fn rng_for(seed: u64) -> TestRng {
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&splitmix(seed).to_le_bytes());
+    bytes[8..].copy_from_slice(&splitmix(seed ^ 0x5DEE_CE66_D1CE_4E5B).to_le_bytes());
+    TestRng::from_seed(RngAlgorithm::XorShift, &bytes)
+}
+
+thread_local! {
+    static DRAWER: std::cell::RefCell<Option<Drawer>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The raw statements of the case with this seed (this thread's drawer).
+pub fn raw_from_seed(seed: u64, cfg: GenConfig) -> Vec<RawOp> {
+    DRAWER.with(|d| {
+        let mut d = d.borrow_mut();
+        if d.as_ref().is_none_or(|x| x.cfg != cfg) {
+            *d = Some(Drawer::new(cfg));
+        }
+        d.as_mut().expect("just made").draw(seed)
+    })
+}
+
 /// The case with this seed.
 pub fn case_from_seed(seed: u64, cfg: GenConfig, model: &dyn Model) -> Case {
-    build(&raw_tree(seed, cfg).current(), model, cfg.max_len)
+    build(&raw_from_seed(seed, cfg), model, cfg.max_len)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::case::compile;
     use crate::model::linux::Linux;
 
     #[test]
@@ -448,6 +580,30 @@ mod tests {
         }
         missing.dedup();
         assert!(missing.is_empty(), "never generated: {missing:?}");
+    }
+
+    #[test]
+    fn a_case_depends_on_its_seed_alone_whatever_thread_draws_it() {
+        let m = Linux::new(None, false);
+        let here: Vec<Case> = (0..50).map(|s| case_from_seed(s, GenConfig::default(), &m)).collect();
+        // Another thread, another order, a drawer that drew other cases first.
+        let there: Vec<Case> = std::thread::spawn(|| {
+            let m = Linux::new(None, false);
+            let _ = case_from_seed(999, GenConfig { max_len: 7, ..GenConfig::default() }, &m);
+            (0..50).rev().map(|s| case_from_seed(s, GenConfig::default(), &m)).collect::<Vec<_>>()
+        })
+        .join()
+        .unwrap();
+        assert!(here.iter().eq(there.iter().rev()));
+    }
+
+    #[test]
+    fn case_seeds_carry_the_generator_version() {
+        assert_eq!(parse_seed(&seed_text(42)), Ok(42));
+        let e = parse_seed("42").unwrap_err();
+        assert!(e.contains("version 1") && e.contains(&format!("version {GENERATOR_VERSION}")), "{e}");
+        assert!(parse_seed("1:42").unwrap_err().contains("version 1"));
+        assert!(parse_seed("x:42").is_err() && parse_seed("2:x").is_err());
     }
 
     #[test]

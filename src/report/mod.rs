@@ -126,6 +126,14 @@ pub struct Summary {
     pub flaky_signatures: BTreeMap<String, u64>,
     /// Reported signatures -> how many cases hit them in all.
     pub signatures: BTreeMap<String, u64>,
+    /// The generator's version when the cases were generated (fuzz), so a
+    /// case seed is read with the generator that made it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator_version: Option<u32>,
+    /// How many statements of each kind ran (`bind` -> n): the mix the
+    /// run exercised.
+    #[serde(default)]
+    pub statement_kinds: BTreeMap<String, u64>,
 }
 
 /// An open run folder.
