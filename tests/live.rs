@@ -116,7 +116,7 @@ fn the_same_seed_finds_the_same_mismatches() {
             "--seed",
             "77",
             "--cases",
-            "400",
+            "150",
             "--jobs",
             "2",
             "--out",
