@@ -2,12 +2,12 @@
 //! `shared/semantics/linux.md`, one rule per decision, checks in the order
 //! the kernel makes them. Rule ids and sources: [`super::rules`].
 
+use super::kit::{pending_of, same_endpoint, source_for, wildcard};
 use super::rules::*;
 use super::state::{
     Endpoint, Life, Memo, Opts, PortMemo, PortVal, SlotState, Sock, SockId, State, Tcp, View, ipv4_equal, ipv6_equal,
     rcv_saddr_equal, tcp_overlap,
 };
-use super::kit::{pending_of, same_endpoint, source_for, wildcard};
 use super::{Branch, DEST_PORT_ZERO, Model, PortArg, Prediction, StepCtx, begin_close, fail, ok, rule_ids_of};
 use crate::case::{Addr, Family, Kind, Op, Proto, Slot, SockOpt};
 use crate::outcome::{Errno, Outcome};
@@ -850,6 +850,7 @@ fn add_child(st: &mut State, listener: SockId, client: SockId, dst: Addr) {
         connect_failed: false,
         tw_fin_wait2: false,
         ehashed: true,
+        hidden_port: false,
     };
     let cid = st.add(child);
     st.sock_mut(client).link = Some(cid);

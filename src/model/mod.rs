@@ -18,9 +18,8 @@ pub mod variants;
 pub mod windows;
 pub mod wine;
 
-pub use state::{PortVal, SockId, State};
 pub(crate) use kit::{begin_close, fail, live, ok};
-
+pub use state::{PortVal, SockId, State};
 
 use crate::case::{Name, Op, PortRef, Program};
 use crate::outcome::{Outcome, OutcomeSet};

@@ -19,7 +19,7 @@
 use super::kit::{pending_of, same_endpoint, source_for, wildcard};
 use super::rules::*;
 use super::state::{Endpoint, Life, Opts, PortVal, SlotState, Sock, SockId, State, Tcp, View};
-use super::{Branch, Model, PortArg, Prediction, StepCtx, begin_close, fail, ok, rule_ids_of};
+use super::{Branch, DEST_PORT_ZERO, Model, PortArg, Prediction, StepCtx, begin_close, fail, ok, rule_ids_of};
 use crate::case::{Addr, Family, Kind, Op, Proto, Slot, SockOpt};
 use crate::outcome::{Errno, Outcome};
 use crate::platform::{ModelSpec, Platform, Version};
@@ -602,9 +602,8 @@ impl Windows {
             Ok(id) => id,
             Err(p) => return p,
         };
-        let Some(PortArg::Val(dport)) = ctx.port else {
-            return fail(WINDOWS_TCP_CONNECT, ECONNREFUSED, st);
-        };
+        // Port 0 is a destination like any other: nobody holds it.
+        let dport = ctx.port.unwrap_or(PortArg::Zero).dest();
         let s = st.sock(id);
         if s.is_tcp() {
             if s.tcp == Tcp::Listen {
@@ -634,11 +633,46 @@ impl Windows {
         }
         let local = s.local.map(|l| l.addr);
         if let Some(p) = self.family_refusal(&base, s.kind.family, s.opts.v6only, local, dst, s.kind.proto) {
-            return p;
+            return self.port_zero_refusal(p, dport, st, None);
         }
         if !s.is_tcp() {
-            return self.connect_udp(&base, id, dst, dport, ctx);
+            let p = self.connect_udp(&base, id, dst, dport, ctx);
+            return self.port_zero_refusal(p, dport, st, Some(WINDOWS_DEST_PORT_ZERO));
         }
+        if !self.is_wine() && dport == DEST_PORT_ZERO {
+            let p = self.connect_tcp(st, id, dst, dport, ctx);
+            return self.port_zero_refusal(p, dport, st, Some(WINDOWS_DEST_PORT_ZERO));
+        }
+        self.connect_tcp(st, id, dst, dport, ctx)
+    }
+
+    /// Rule windows.any.dest-port-zero: on Windows a destination port 0
+    /// may also be refused as an invalid address (EADDRNOTAVAIL, nothing
+    /// changed) beside what the call does otherwise; `rule` replaces the
+    /// prediction's rule (`None`: keep it, an earlier check decided).
+    /// Wine: unchanged.
+    fn port_zero_refusal(
+        &self,
+        mut p: Prediction,
+        dport: PortVal,
+        st: &State,
+        rule: Option<&'static str>,
+    ) -> Prediction {
+        if self.is_wine() || dport != DEST_PORT_ZERO {
+            return p;
+        }
+        let refused = Outcome::Err(EADDRNOTAVAIL);
+        if !p.branches.iter().any(|b| b.outcome == refused && b.state == *st) {
+            p.branches.push(Branch { outcome: refused, state: st.clone() });
+        }
+        if let Some(r) = rule {
+            p.rule = r;
+        }
+        p
+    }
+
+    fn connect_tcp(&self, st: &State, id: SockId, dst: Addr, dport: PortVal, ctx: &StepCtx<'_>) -> Prediction {
+        let s = st.sock(id);
         let dst = peer_form(s.kind.family, dst);
         let mut ns = st.clone();
         if self.is_wine() && s.kind.family == Family::V6 {
@@ -681,7 +715,10 @@ impl Windows {
             let me_view = View::of(me.kind.family, src, me.opts.v6only);
             for t_id in st.holders(Proto::Tcp, l.port, Some(id)) {
                 let t = st.sock(t_id);
-                if t.view() == Some(me_view) && t.peer.is_some_and(|p| same_endpoint(p, peer)) {
+                // Only connections still in Linux's established hash: a reset one has left it.
+                let hashed = matches!(t.life, Life::Orphan { .. })
+                    || matches!(t.tcp, Tcp::Established | Tcp::CloseWait | Tcp::SynSent);
+                if hashed && t.view() == Some(me_view) && t.peer.is_some_and(|p| same_endpoint(p, peer)) {
                     if t.life != (Life::Orphan { tw: true }) {
                         return fail(WINE_LINUX_ERRORS, EADDRNOTAVAIL, st);
                     }
@@ -704,10 +741,13 @@ impl Windows {
                 // counts the socket as bound (connect_bound).
                 let sm = ns.sock_mut(id);
                 sm.connect_failed = true;
+                // Linux put it in the established table (wine.tcp.listen-after-abort).
+                sm.ehashed = true;
                 // The RST sets sk_incoming_cpu (linux.tcp.deliver-incoming-cpu).
                 sm.received = true;
                 if !sm.port_locked {
                     sm.local = None;
+                    sm.hidden_port = false;
                 }
             }
             return Prediction::one(WINDOWS_TCP_CONNECT, Outcome::Err(ECONNREFUSED), ns);
@@ -795,15 +835,22 @@ impl Windows {
         c.connected_once = true;
         let reset = c.tcp == Tcp::Reset;
         ns.slots[slot as usize] = SlotState::Live(child);
-        if reset && !self.is_wine() {
+        if reset && self.is_wine() {
+            // Linux hands the reset connection out; Wine's accept then fails
+            // with WSAENOTCONN and the new socket is gone.
+            let mut gone = st.clone();
+            gone.sock_mut(child).life = Life::Gone;
+            gone.slots[slot as usize] = SlotState::Dead;
+            return fail(WINE_TCP_ACCEPT_RESET, ENOTCONN, &gone);
+        }
+        if reset {
             // The client reset it before accept: WSAECONNRESET is documented for this.
             let mut gone = st.clone();
             gone.sock_mut(child).life = Life::Gone;
             gone.slots[slot as usize] = SlotState::Dead;
             return choice(WINDOWS_TCP_ACCEPT, vec![(OK, ns), (Outcome::Err(ECONNRESET), gone)]);
         }
-        // Linux hands a reset connection out like any other.
-        ok(if reset { WINE_LINUX_ERRORS } else { WINDOWS_TCP_ACCEPT }, ns)
+        ok(WINDOWS_TCP_ACCEPT, ns)
     }
 
     fn close(&self, st: &State, slot: Slot) -> Prediction {
@@ -860,15 +907,18 @@ impl Windows {
     }
 
     fn probe(&self, st: &State, kind: Kind, addr: Addr, ctx: &StepCtx<'_>) -> Prediction {
-        let Some(PortArg::Val(port)) = ctx.port else {
-            return fail(WINDOWS_TCP_CONNECT, ECONNREFUSED, st);
-        };
+        let port = ctx.port.unwrap_or(PortArg::Zero).dest();
         // The prober is a fresh socket: v6only on, unbound.
         if let Some(p) = self.family_refusal(st, kind.family, true, None, addr, kind.proto) {
-            return p;
+            return self.port_zero_refusal(p, port, st, None);
         }
         if self.is_wine() {
             return super::wine::probe(self, st, kind, addr, port, ctx);
+        }
+        if port == DEST_PORT_ZERO {
+            // Nobody holds port 0: refused or not sent (windows.any.dest-port-zero).
+            let nobody = if kind.proto == Proto::Tcp { Outcome::Err(ECONNREFUSED) } else { Outcome::ToNone };
+            return self.port_zero_refusal(Prediction::one(WINDOWS_DEST_PORT_ZERO, nobody, st.clone()), port, st, None);
         }
         let dst = peer_form(kind.family, addr);
         let (found, rule) =
@@ -1347,5 +1397,21 @@ pub(crate) mod tests {
         );
         assert_eq!(r[4], ("EINVAL".into(), WINDOWS_TCP_ACCEPT));
         assert_eq!(r[5], ("EBADF".into(), WINDOWS_DEAD_NAME));
+    }
+
+    #[test]
+    fn port_zero_as_a_destination_may_be_an_invalid_address() {
+        let r = predict(
+            "c = socket tcp4\nconnect c 127.0.0.1:0\nu = socket udp4\nconnect u 127.0.0.1:0\nprobe tcp4 127.0.0.1:0\nprobe udp4 127.0.0.1:0\ng = socket tcp6\nconnect g 127.0.0.1:0\n",
+        );
+        assert_eq!(r[1], ("{EADDRNOTAVAIL,ECONNREFUSED}".into(), WINDOWS_DEST_PORT_ZERO));
+        assert_eq!(r[3], ("{EADDRNOTAVAIL,ok}".into(), WINDOWS_DEST_PORT_ZERO));
+        assert_eq!(r[4], ("{EADDRNOTAVAIL,ECONNREFUSED}".into(), WINDOWS_DEST_PORT_ZERO));
+        assert_eq!(r[5], ("{->none,EADDRNOTAVAIL}".into(), WINDOWS_DEST_PORT_ZERO));
+        // The family check keeps its rule; EADDRNOTAVAIL joins its set.
+        assert_eq!(r[7], ("{EADDRNOTAVAIL,EAFNOSUPPORT,EFAULT}".into(), WINDOWS_V6_CONNECT));
+        // A refusal bound the socket, an invalid address did not.
+        let r = predict("c = socket tcp4\nconnect c 127.0.0.1:0\nbind c 127.0.0.1:P1\n");
+        assert_eq!(r[2].0, "{EINVAL,ok}");
     }
 }

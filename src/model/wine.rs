@@ -14,7 +14,7 @@ use super::linux::{tcp_listeners, udp_receivers};
 use super::rules::*;
 use super::state::{KAddr, Life, PortVal, Sock, SockId, State, Tcp, rcv_saddr_equal, tcp_overlap};
 use super::windows::{Hold, Windows, choice, commit_bind, receiver_name, start_listening};
-use super::{Model, Prediction, StepCtx, fail, ok};
+use super::{Model, PortArg, Prediction, StepCtx, fail, ok};
 use crate::case::{Addr, Family, Kind, Op, Proto};
 use crate::outcome::{Errno, Outcome};
 use crate::platform::{ModelSpec, Version};
@@ -51,6 +51,12 @@ impl Model for Wine {
         let windows = self.windows.step(st, op, ctx);
         if wine.outcomes() == windows.outcomes() && !FOLLOW_ON.contains(&wine.rule) {
             return Prediction { rule: windows.rule, ..wine };
+        }
+        let dest = matches!(op, Op::Connect { .. } | Op::Probe { .. });
+        let generic = !wine.rule.starts_with("wine.") || wine.rule == WINE_DELIVER;
+        if dest && ctx.port == Some(PortArg::Zero) && generic {
+            // Where Windows may refuse port 0 and Wine does what Linux does.
+            return Prediction { rule: WINE_DEST_PORT_ZERO, ..wine };
         }
         wine
     }
@@ -92,7 +98,7 @@ fn wine_bound(s: &Sock) -> bool {
 /// failed TCP connect (Linux binds anew while Wine's getsockname still
 /// reports the old port), `local` is `None`.
 fn linux_bound(s: &Sock) -> bool {
-    s.local.is_some() || if s.is_tcp() { s.tcp == Tcp::Listen } else { s.connect_bound }
+    s.local.is_some() || s.hidden_port || if s.is_tcp() { s.tcp == Tcp::Listen } else { s.connect_bound }
 }
 
 /// The address Linux binds for a Wine UDP socket: an IPv4 address other
@@ -288,6 +294,24 @@ pub(super) fn listen(st: &State, id: SockId, ctx: &StepCtx<'_>) -> Prediction {
     if s.connected_once || s.tcp != Tcp::Closed || s.connect_failed {
         return fail(WINE_LINUX_ERRORS, EINVAL, st);
     }
+    let p = listen_linux(st, id, s, ctx);
+    if s.ehashed && p.outcomes().contains(&Outcome::Ok) {
+        // A refused connect went out and a later one (ECONNABORTED) ended
+        // it: upstream Linux listens, a role-lock build refuses
+        // (linux.tcp.role-lock).
+        let mut p = p;
+        // The refusal comes after listen took a port (linux.tcp.role-lock).
+        let mut no = st.clone();
+        no.sock_mut(id).hidden_port = true;
+        p.branches.push(super::Branch { outcome: Outcome::Err(EINVAL), state: no });
+        p.rule = WINE_TCP_LISTEN_AFTER_ABORT;
+        return p;
+    }
+    p
+}
+
+/// Linux's listen for a bound, unconnected Wine TCP socket.
+fn listen_linux(st: &State, id: SockId, s: &Sock, ctx: &StepCtx<'_>) -> Prediction {
     let Some(local) = s.local else {
         // Linux took the port back after a failed connect: it binds a new
         // one, which Wine's getsockname does not report: nobody can name it.
@@ -437,5 +461,37 @@ mod tests {
         assert_eq!(r.last().unwrap(), &("ok".to_string(), WINE_TCP_TIME_WAIT));
         let r = predict("a = socket tcp4\nb = socket tcp4 as other\nbind a 0.0.0.0:P1\nbind b 127.0.0.1:P1\n");
         assert_eq!(r[3], ("ok".into(), WINE_NO_USERS));
+    }
+
+    #[test]
+    fn port_zero_is_linux_s() {
+        let r = predict(
+            "c = socket tcp4\nconnect c 127.0.0.1:0\nbind c 127.0.0.1:P1\nu = socket udp4\nconnect u 127.0.0.1:0\nprobe udp4 127.0.0.1:0\ng = socket tcp6\nconnect g 127.0.0.1:0\n",
+        );
+        assert_eq!(r[1], ("ECONNREFUSED".into(), WINE_DEST_PORT_ZERO));
+        assert_eq!(r[2], ("EINVAL".into(), WINDOWS_BIND_TWICE));
+        assert_eq!(r[4], ("ok".into(), WINE_DEST_PORT_ZERO));
+        assert_eq!(r[5], ("->none".into(), WINE_DEST_PORT_ZERO));
+        assert_eq!(r[7], ("EINVAL".into(), WINE_LINUX_ERRORS));
+    }
+
+    #[test]
+    fn a_connection_reset_before_accept_is_enotconn() {
+        let r = predict(
+            "l = socket tcp4\nbind l 127.0.0.1:P1\nlisten l\nc = socket tcp4\nconnect c 127.0.0.1:P1\nset c linger0 on\nclose c\na = accept l\nb = accept l\n",
+        );
+        assert_eq!(r[7], ("ENOTCONN".into(), WINE_TCP_ACCEPT_RESET));
+        assert_eq!(r[8].0, "EAGAIN");
+    }
+
+    #[test]
+    fn listen_after_an_aborted_connect_depends_on_the_kernel_build() {
+        let r =
+            predict("b = socket tcp6\nconnect b [::1]:P1\nlisten b\nconnect b [::1]:P2\nlisten b\nset b v6only on\n");
+        assert_eq!(r[2].0, "EINVAL");
+        assert_eq!(r[3], ("ECONNABORTED".into(), WINE_LINUX_ERRORS));
+        assert_eq!(r[4], ("{EINVAL,ok}".into(), WINE_TCP_LISTEN_AFTER_ABORT));
+        // Either way Linux's socket has a port now.
+        assert_eq!(r[5].0, "EINVAL");
     }
 }
