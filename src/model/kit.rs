@@ -3,8 +3,8 @@
 //! addresses and endpoints on loopback, a listener's queue). A model file
 //! holds only what is particular to its OS.
 
-use super::Prediction;
-use super::state::{Endpoint, Life, SlotState, Sock, SockId, State};
+use super::state::{Endpoint, Life, PortVal, SlotState, Sock, SockId, State, Tcp};
+use super::{Branch, Prediction, StepCtx};
 use crate::case::{Addr, Family, Slot};
 use crate::outcome::{Errno, Outcome};
 
@@ -78,4 +78,61 @@ pub fn pending_of(st: &State, lid: SockId) -> Vec<SockId> {
         (0..st.socks.len() as SockId).filter(|&c| st.sock(c).life == Life::Pending { of: lid }).collect();
     v.sort_by_key(|&c| st.sock(c).seq);
     v
+}
+
+/// Several allowed outcomes, each with its state, decided by one rule.
+pub fn choice(rule: &'static str, branches: Vec<(Outcome, State)>) -> Prediction {
+    let mut out: Vec<Branch> = Vec::new();
+    for (outcome, state) in branches {
+        if !out.iter().any(|b| b.outcome == outcome && b.state == state) {
+            out.push(Branch { outcome, state });
+        }
+    }
+    Prediction { rule, branches: out }
+}
+
+/// Errors that leave the state as it was.
+pub fn fail_set(rule: &'static str, errs: &[Errno], st: &State) -> Prediction {
+    choice(rule, errs.iter().map(|e| (Outcome::Err(*e), st.clone())).collect())
+}
+
+/// The outcome naming the socket that received a probe.
+pub fn receiver_name(st: &State, id: SockId, ctx: &StepCtx<'_>) -> Outcome {
+    let slot = st.slots.iter().position(|s| *s == SlotState::Live(id));
+    match slot.and_then(|s| ctx.names.get(s)) {
+        Some(n) => Outcome::To(n.clone()),
+        None => Outcome::ToNone,
+    }
+}
+
+/// A destination in the form a socket of `family` sends to (IPv4 written
+/// v4-mapped on an IPv6 socket).
+pub fn peer_form(family: Family, dst: Addr) -> Addr {
+    if family == Family::V6 { dst.to_mapped() } else { dst }
+}
+
+/// Records a successful bind.
+pub fn commit_bind(ns: &mut State, id: SockId, addr: Addr, port: PortVal, explicit: bool) {
+    let seq = ns.tick();
+    let s = ns.sock_mut(id);
+    s.local = Some(Endpoint { addr, port });
+    s.port_locked = explicit;
+    s.bound_addr = Some(addr);
+    s.bound_opts = s.opts;
+    s.seq = seq;
+}
+
+/// Turns a bound socket into a listener (the port is the observed one if
+/// the OS had to pick one).
+pub fn start_listening(ns: &mut State, id: SockId, ctx: &StepCtx<'_>) {
+    let s = ns.sock_mut(id);
+    s.tcp = Tcp::Listen;
+    s.listen_refused = false;
+    // A socket whose port the OS took back (Linux, after a refused
+    // connect) gets a new one: follow the real one.
+    if let (Some(p), Some(l)) = (ctx.observed, s.local.as_mut()) {
+        if matches!(l.port, PortVal::Eph(_)) {
+            l.port = PortVal::Eph(p);
+        }
+    }
 }
