@@ -100,6 +100,25 @@ pub fn enqueue(st: &mut State, listener: SockId, client: SockId, dst: Addr, os: 
     st.sock_mut(client).link = Some(cid);
 }
 
+/// A RST reaches socket `x`: a closed socket that still held its port is
+/// gone; an open connection (established, or its peer closed) is reset and
+/// unlinked, and `os` does what its OS does besides (frees a port, drops
+/// the socket altogether).
+pub fn reset(st: &mut State, x: SockId, os: impl FnOnce(&mut Sock)) {
+    let s = st.sock_mut(x);
+    match s.life {
+        Life::Orphan { .. } => s.life = Life::Gone,
+        Life::Live | Life::Pending { .. } => {
+            if matches!(s.tcp, Tcp::Established | Tcp::CloseWait) {
+                s.tcp = Tcp::Reset;
+                s.link = None;
+                os(s);
+            }
+        }
+        Life::Gone => {}
+    }
+}
+
 /// `accept` takes pending connection `child`: it becomes the live socket
 /// of the new name in `slot`, connected.
 pub fn accepted(rule: &'static str, st: &State, slot: Slot, child: SockId) -> Prediction {
@@ -113,7 +132,7 @@ pub fn accepted(rule: &'static str, st: &State, slot: Slot, child: SockId) -> Pr
 
 /// Several errors the OS may answer, each leaving the state as it was.
 pub fn errors(rule: &'static str, es: &[Errno], st: &State) -> Prediction {
-    Prediction { rule, branches: es.iter().map(|e| Branch { outcome: Outcome::Err(*e), state: st.clone() }).collect() }
+    choice(rule, es.iter().map(|e| (Outcome::Err(*e), st.clone())).collect())
 }
 
 /// The outcome naming socket `id` as a receiver: its name in the case, or
@@ -196,4 +215,21 @@ pub fn pending_of(st: &State, lid: SockId) -> Vec<SockId> {
         (0..st.socks.len() as SockId).filter(|&c| st.sock(c).life == Life::Pending { of: lid }).collect();
     v.sort_by_key(|&c| st.sock(c).seq);
     v
+}
+
+/// Several allowed outcomes, each with its state, decided by one rule.
+pub fn choice(rule: &'static str, branches: Vec<(Outcome, State)>) -> Prediction {
+    let mut out: Vec<Branch> = Vec::new();
+    for (outcome, state) in branches {
+        if !out.iter().any(|b| b.outcome == outcome && b.state == state) {
+            out.push(Branch { outcome, state });
+        }
+    }
+    Prediction { rule, branches: out }
+}
+
+/// A destination in the form a socket of `family` sends to (IPv4 written
+/// v4-mapped on an IPv6 socket).
+pub fn peer_form(family: Family, dst: Addr) -> Addr {
+    if family == Family::V6 { dst.to_mapped() } else { dst }
 }

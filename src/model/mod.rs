@@ -18,7 +18,7 @@ pub mod variants;
 pub mod windows;
 pub mod wine;
 
-pub(crate) use kit::{begin_close, fail, live, ok};
+pub(crate) use kit::{fail, ok};
 pub use state::{PortVal, SockId, State};
 
 use crate::case::{Name, Op, PortRef, Program};

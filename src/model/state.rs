@@ -139,6 +139,9 @@ pub struct Sock {
     /// connect that took a local port went out). Nothing visible marks it;
     /// under the role-lock variant it can never listen.
     pub ehashed: bool,
+    /// Wine: Linux's socket holds a port that Wine's getsockname does not
+    /// report (a listen that took a new port and was then refused).
+    pub hidden_port: bool,
 }
 
 impl Sock {
@@ -168,6 +171,7 @@ impl Sock {
             listen_refused: false,
             connect_failed: false,
             ehashed: false,
+            hidden_port: false,
             tw_fin_wait2: false,
         }
     }

@@ -10,30 +10,65 @@
 //! where the outcome only follows from an earlier divergence, such as a
 //! listener that could not listen). Pure, like every model.
 
+use super::kit::{choice, live, name_of, peer_form, same_endpoint};
 use super::linux::{tcp_listeners, udp_receivers};
 use super::rules::*;
+use super::state::View;
 use super::state::{KAddr, Life, PortVal, Sock, SockId, State, Tcp, rcv_saddr_equal, tcp_overlap};
-use super::windows::{Hold, Windows, choice, commit_bind, receiver_name, start_listening};
-use super::{Model, Prediction, StepCtx, fail, ok};
-use crate::case::{Addr, Family, Kind, Op, Proto};
+use super::windows::{Attempt, Hold, Windows, commit_bind, connect_state, start_listening, udp_connected, with_child};
+use super::{Model, PortArg, Prediction, StepCtx, fail, ok, rule_ids_of};
+use crate::case::{Addr, Family, Kind, Op, Proto, SockOpt};
 use crate::outcome::{Errno, Outcome};
-use crate::platform::{ModelSpec, Version};
+use crate::platform::{ModelSpec, Platform, Version};
 
 use Errno::*;
 
 /// The Wine model: Windows' rules, Wine's divergences.
 #[derive(Clone, Debug)]
 pub struct Wine {
-    /// The Windows model, for the rules where Wine agrees.
+    /// Wine's version (`None`: the newest behaviour known).
+    version: Option<Version>,
+    /// The Windows model it is laid over: the newest Windows behaviour (a
+    /// Wine version is no Windows version).
     windows: Windows,
-    /// The same code in Wine's flavour.
-    flavoured: Windows,
 }
 
 impl Wine {
-    /// The model of Wine over Windows `version` (`None`: the newest).
+    /// The model of Wine `version` (`None`: the newest).
     pub fn new(version: Option<Version>) -> Wine {
-        Wine { windows: Windows::new(version.clone()), flavoured: Windows::wine(version) }
+        Wine { version, windows: Windows::new(None) }
+    }
+
+    /// Wine's answer: its own where Wine decides differently, else the
+    /// Windows prediction (`windows`), reworked where Wine changes a part.
+    fn layer(&self, st: &State, op: &Op, ctx: &StepCtx<'_>, windows: &Prediction) -> Prediction {
+        let live = |slot| live(st, slot, WINDOWS_DEAD_NAME);
+        match *op {
+            Op::Set { slot, opt: SockOpt::V6Only, on } => live(slot).map_or_else(|p| p, |id| set_v6only(st, id, on)),
+            Op::Set { .. } if windows.rule == WINDOWS_OPTION_TIMING => options_after_bind(windows),
+            Op::Bind { slot, addr, .. } => {
+                let port = match ctx.port {
+                    Some(PortArg::Val(p)) => Some(p),
+                    _ => None,
+                };
+                live(slot).map_or_else(|p| p, |id| bind(&self.windows, st, id, addr, port, ctx))
+            }
+            Op::Listen { slot } => live(slot).map_or_else(|p| p, |id| listen(st, id, ctx)),
+            Op::Connect { slot, addr, .. } => {
+                live(slot).map_or_else(|p| p, |id| connect(&self.windows, st, id, addr, ctx))
+            }
+            Op::Accept { listener, .. } => accept(st, listener, windows),
+            Op::Close { .. } => close(st, windows),
+            Op::Probe { kind, addr, .. } => {
+                let port = ctx.port.unwrap_or(PortArg::Zero).dest();
+                // The prober is a fresh socket: v6only on, unbound.
+                match connect_family(st, kind.family, true, None, addr, kind.proto) {
+                    Some(p) => p,
+                    None => probe(st, kind, addr, port, ctx),
+                }
+            }
+            _ => windows.clone(),
+        }
     }
 }
 
@@ -43,27 +78,165 @@ const FOLLOW_ON: &[&str] = &[WINE_TCP_DELIVER_FIRST_ONLY, WINE_TCP_HOST_REUSEADD
 
 impl Model for Wine {
     fn spec(&self) -> ModelSpec {
-        self.flavoured.spec()
+        ModelSpec::versioned(Platform::Wine, self.version.clone())
     }
 
     fn step(&self, st: &State, op: &Op, ctx: &StepCtx<'_>) -> Prediction {
-        let wine = self.flavoured.step(st, op, ctx);
         let windows = self.windows.step(st, op, ctx);
+        let wine = self.layer(st, op, ctx, &windows);
         if wine.outcomes() == windows.outcomes() && !FOLLOW_ON.contains(&wine.rule) {
             return Prediction { rule: windows.rule, ..wine };
+        }
+        let dest = matches!(op, Op::Connect { .. } | Op::Probe { .. });
+        let generic = !wine.rule.starts_with("wine.") || wine.rule == WINE_DELIVER;
+        if dest && ctx.port == Some(PortArg::Zero) && generic {
+            // Where Windows may refuse port 0 and Wine does what Linux does.
+            return Prediction { rule: WINE_DEST_PORT_ZERO, ..wine };
         }
         wine
     }
 
     fn rule_ids(&self) -> Vec<&'static str> {
-        self.flavoured.rule_ids()
+        let ids = rule_ids_of(&["windows", "wine"]).into_iter();
+        ids.filter(|id| super::rules::applies(id, self.version.as_ref())).collect()
     }
+}
+
+/// SO_REUSEADDR or SO_EXCLUSIVEADDRUSE changed on a bound socket: where
+/// Windows' answer is open (windows.any.option-timing), Wine accepts it.
+fn options_after_bind(windows: &Prediction) -> Prediction {
+    let branches = windows.branches.iter().filter(|b| b.outcome.is_ok()).cloned().collect();
+    Prediction { rule: WINE_OPTIONS_AFTER_BIND, branches }
+}
+
+/// accept under Wine: Windows' answer, except on a socket whose listen
+/// Linux refused (wine.tcp.host-reuseaddr) and for a connection reset
+/// before accept (wine.tcp.accept-reset).
+fn accept(st: &State, listener: crate::case::Slot, windows: &Prediction) -> Prediction {
+    if let Ok(lid) = live(st, listener, WINDOWS_DEAD_NAME) {
+        let l = st.sock(lid);
+        if l.is_tcp() && l.tcp != Tcp::Listen && l.listen_refused {
+            return Prediction { rule: WINE_TCP_HOST_REUSEADDR, ..windows.clone() };
+        }
+    }
+    let reset = Outcome::Err(ECONNRESET);
+    if let Some(gone) = windows.branches.iter().find(|b| b.outcome == reset) {
+        // Linux hands the reset connection out; Wine's accept then fails
+        // with WSAENOTCONN and the new socket is gone.
+        return fail(WINE_TCP_ACCEPT_RESET, ENOTCONN, &gone.state);
+    }
+    windows.clone()
+}
+
+/// close under Wine: Windows' answer, and Linux gives back the port of a
+/// socket the close reset, where bind did not lock it.
+fn close(st: &State, windows: &Prediction) -> Prediction {
+    let mut p = windows.clone();
+    for b in &mut p.branches {
+        for (id, before) in st.socks.iter().enumerate() {
+            let s = b.state.sock_mut(id as SockId);
+            if before.tcp != Tcp::Reset && s.tcp == Tcp::Reset && !s.port_locked && s.bound_addr.is_none() {
+                s.local = None;
+            }
+        }
+    }
+    p
+}
+
+/// connect under Wine: Linux's connect behind Wine's checks.
+fn connect(w: &Windows, st: &State, id: SockId, dst: Addr, ctx: &StepCtx<'_>) -> Prediction {
+    let dport = ctx.port.unwrap_or(PortArg::Zero).dest();
+    let s = st.sock(id);
+    if let Some(p) = connect_state(st, id) {
+        return p;
+    }
+    if s.is_tcp() && s.connect_failed {
+        // Linux still has the socket connecting: this connect only ends that.
+        let mut ns = st.clone();
+        ns.sock_mut(id).connect_failed = false;
+        return Prediction::one(WINE_LINUX_ERRORS, Outcome::Err(ECONNABORTED), ns);
+    }
+    let mut base = st.clone();
+    if !s.is_tcp() && s.local.is_none() {
+        // Linux binds a UDP socket before it looks at the address; Wine
+        // counts it bound only if the connect succeeds.
+        // If the connect fails, getsockname knows no port: the model neither.
+        let sm = base.sock_mut(id);
+        sm.connect_bound = true;
+        sm.connect_failed = true;
+    }
+    let local = s.local.map(|l| l.addr);
+    if let Some(p) = connect_family(&base, s.kind.family, s.opts.v6only, local, dst, s.kind.proto) {
+        return p;
+    }
+    if s.is_tcp() {
+        return connect_tcp(st, id, dst, dport, ctx);
+    }
+    // Where Windows would refuse the peer's family, Wine is Linux.
+    let windows_refuses = w.family_refusal(&base, s.kind.family, s.opts.v6only, local, dst, s.kind.proto).is_some();
+    ok(if windows_refuses { WINE_UDP_CONNECT } else { WINDOWS_UDP_CONNECT }, udp_connected(&base, id, dst, dport, ctx))
+}
+
+/// A TCP connect that Linux makes.
+fn connect_tcp(st: &State, id: SockId, dst: Addr, dport: PortVal, ctx: &StepCtx<'_>) -> Prediction {
+    let s = st.sock(id);
+    let dst = peer_form(s.kind.family, dst);
+    let mut ns = st.clone();
+    if s.kind.family == Family::V6 {
+        if s.mapped_ops && !dst.is_mapped() {
+            ns.sock_mut(id).tcp = Tcp::SynSent;
+            return Prediction::one(WINE_TCP_MAPPED_OPS, Outcome::Err(ETIMEDOUT), ns);
+        }
+        ns.sock_mut(id).mapped_ops |= dst.is_mapped();
+    }
+    let a = Attempt::start(&mut ns, id, dst, dport, ctx);
+    if s.local.is_some() {
+        // Linux: a bound socket's 4-tuple must be unused; a TIME_WAIT
+        // entry holding it is taken over (timestamps are on).
+        let me_view = View::of(s.kind.family, a.src, s.opts.v6only);
+        for t_id in st.holders(Proto::Tcp, a.port, Some(id)) {
+            let t = st.sock(t_id);
+            // Only connections still in Linux's established hash: a reset one has left it.
+            let hashed = matches!(t.life, Life::Orphan { .. })
+                || matches!(t.tcp, Tcp::Established | Tcp::CloseWait | Tcp::SynSent);
+            if hashed && t.view() == Some(me_view) && t.peer.is_some_and(|p| same_endpoint(p, a.peer)) {
+                if t.life != (Life::Orphan { tw: true }) {
+                    return fail(WINE_LINUX_ERRORS, EADDRNOTAVAIL, st);
+                }
+                ns.sock_mut(t_id).life = Life::Gone;
+            }
+        }
+    }
+    if a.to_itself() {
+        let mut yes = ns.clone();
+        a.connected(&mut yes);
+        return ok(WINE_LINUX_ERRORS, yes);
+    }
+    let (listeners, _) = tcp_listeners(st, dst, dport);
+    if listeners.is_empty() {
+        // Linux gives a port that bind did not lock back; Wine still
+        // counts the socket as bound (connect_bound).
+        let sm = ns.sock_mut(id);
+        sm.connect_failed = true;
+        // Linux put it in the established table (wine.tcp.listen-after-abort).
+        sm.ehashed = true;
+        // The RST sets sk_incoming_cpu (linux.tcp.deliver-incoming-cpu).
+        sm.received = true;
+        if !sm.port_locked {
+            sm.local = None;
+            sm.hidden_port = false;
+        }
+        return Prediction::one(WINDOWS_TCP_CONNECT, Outcome::Err(ECONNREFUSED), ns);
+    }
+    a.connected(&mut ns);
+    let branches = listeners.into_iter().map(|lid| (Outcome::Ok, with_child(&ns, lid, id, dst))).collect();
+    choice(WINDOWS_TCP_CONNECT, branches)
 }
 
 /// IPV6_V6ONLY under Wine: EINVAL once the Linux socket has a port (even
 /// one a failed UDP connect gave it); on an IPv4 socket accepted and
 /// ignored; else set.
-pub(super) fn set_v6only(st: &State, id: SockId, on: bool) -> Prediction {
+fn set_v6only(st: &State, id: SockId, on: bool) -> Prediction {
     let s = st.sock(id);
     // An IPv4 socket answers by Wine's flag too.
     if linux_bound(s) || (s.kind.family == Family::V4 && wine_bound(s)) {
@@ -92,7 +265,7 @@ fn wine_bound(s: &Sock) -> bool {
 /// failed TCP connect (Linux binds anew while Wine's getsockname still
 /// reports the old port), `local` is `None`.
 fn linux_bound(s: &Sock) -> bool {
-    s.local.is_some() || if s.is_tcp() { s.tcp == Tcp::Listen } else { s.connect_bound }
+    s.local.is_some() || s.hidden_port || if s.is_tcp() { s.tcp == Tcp::Listen } else { s.connect_bound }
 }
 
 /// The address Linux binds for a Wine UDP socket: an IPv4 address other
@@ -194,14 +367,7 @@ fn linux_udp_blocked(st: &State, id: SockId, n: &Sock, me: &KAddr, port: PortVal
 
 /// bind under Wine, after the family and bound checks: Wine's table (TCP),
 /// then Linux.
-pub(super) fn bind(
-    w: &Windows,
-    st: &State,
-    id: SockId,
-    addr: Addr,
-    port: Option<PortVal>,
-    ctx: &StepCtx<'_>,
-) -> Prediction {
+fn bind(w: &Windows, st: &State, id: SockId, addr: Addr, port: Option<PortVal>, ctx: &StepCtx<'_>) -> Prediction {
     let n = st.sock(id);
     let tcp = n.is_tcp();
     if wine_bound(n) {
@@ -274,7 +440,7 @@ pub(super) fn bind(
 /// the type) and a stream one (EOPNOTSUPP); Linux refuses a connected or
 /// still-connecting socket (EINVAL) and an address an overlapping socket
 /// listens on (EADDRINUSE).
-pub(super) fn listen(st: &State, id: SockId, ctx: &StepCtx<'_>) -> Prediction {
+fn listen(st: &State, id: SockId, ctx: &StepCtx<'_>) -> Prediction {
     let s = st.sock(id);
     if !wine_bound(s) {
         return fail(WINE_LINUX_ERRORS, EINVAL, st);
@@ -288,6 +454,24 @@ pub(super) fn listen(st: &State, id: SockId, ctx: &StepCtx<'_>) -> Prediction {
     if s.connected_once || s.tcp != Tcp::Closed || s.connect_failed {
         return fail(WINE_LINUX_ERRORS, EINVAL, st);
     }
+    let p = listen_linux(st, id, s, ctx);
+    if s.ehashed && p.outcomes().contains(&Outcome::Ok) {
+        // A refused connect went out and a later one (ECONNABORTED) ended
+        // it: upstream Linux listens, a role-lock build refuses
+        // (linux.tcp.role-lock).
+        let mut p = p;
+        // The refusal comes after listen took a port (linux.tcp.role-lock).
+        let mut no = st.clone();
+        no.sock_mut(id).hidden_port = true;
+        p.branches.push(super::Branch { outcome: Outcome::Err(EINVAL), state: no });
+        p.rule = WINE_TCP_LISTEN_AFTER_ABORT;
+        return p;
+    }
+    p
+}
+
+/// Linux's listen for a bound, unconnected Wine TCP socket.
+fn listen_linux(st: &State, id: SockId, s: &Sock, ctx: &StepCtx<'_>) -> Prediction {
     let Some(local) = s.local else {
         // Linux took the port back after a failed connect: it binds a new
         // one, which Wine's getsockname does not report: nobody can name it.
@@ -307,7 +491,7 @@ pub(super) fn listen(st: &State, id: SockId, ctx: &StepCtx<'_>) -> Prediction {
 }
 
 /// connect's family checks under Wine: Linux's answers.
-pub(super) fn connect_family(
+fn connect_family(
     st: &State,
     family: Family,
     v6only: bool,
@@ -330,7 +514,7 @@ pub(super) fn connect_family(
 }
 
 /// A probe under Wine: Linux delivers.
-pub(super) fn probe(_w: &Windows, st: &State, kind: Kind, addr: Addr, port: PortVal, ctx: &StepCtx<'_>) -> Prediction {
+fn probe(st: &State, kind: Kind, addr: Addr, port: PortVal, ctx: &StepCtx<'_>) -> Prediction {
     let dst = if kind.family == Family::V6 { addr.to_mapped() } else { addr };
     if kind.proto == Proto::Tcp {
         // A socket Windows would have listening here could not listen.
@@ -343,7 +527,7 @@ pub(super) fn probe(_w: &Windows, st: &State, kind: Kind, addr: Addr, port: Port
         if listeners.is_empty() {
             return fail(rule, ECONNREFUSED, st);
         }
-        return choice(rule, listeners.into_iter().map(|l| (receiver_name(st, l, ctx), st.clone())).collect());
+        return choice(rule, listeners.into_iter().map(|l| (name_of(st, ctx, l), st.clone())).collect());
     }
     let (receivers, _) = udp_receivers(st, dst, port, super::kit::source_for(kind.family, dst));
     if receivers.is_empty() {
@@ -354,7 +538,7 @@ pub(super) fn probe(_w: &Windows, st: &State, kind: Kind, addr: Addr, port: Port
         .map(|r| {
             let mut b = st.clone();
             b.sock_mut(r).received = true;
-            (receiver_name(st, r, ctx), b)
+            (name_of(st, ctx, r), b)
         })
         .collect();
     choice(WINE_DELIVER, branches)
@@ -437,5 +621,37 @@ mod tests {
         assert_eq!(r.last().unwrap(), &("ok".to_string(), WINE_TCP_TIME_WAIT));
         let r = predict("a = socket tcp4\nb = socket tcp4 as other\nbind a 0.0.0.0:P1\nbind b 127.0.0.1:P1\n");
         assert_eq!(r[3], ("ok".into(), WINE_NO_USERS));
+    }
+
+    #[test]
+    fn port_zero_is_linux_s() {
+        let r = predict(
+            "c = socket tcp4\nconnect c 127.0.0.1:0\nbind c 127.0.0.1:P1\nu = socket udp4\nconnect u 127.0.0.1:0\nprobe udp4 127.0.0.1:0\ng = socket tcp6\nconnect g 127.0.0.1:0\n",
+        );
+        assert_eq!(r[1], ("ECONNREFUSED".into(), WINE_DEST_PORT_ZERO));
+        assert_eq!(r[2], ("EINVAL".into(), WINDOWS_BIND_TWICE));
+        assert_eq!(r[4], ("ok".into(), WINE_DEST_PORT_ZERO));
+        assert_eq!(r[5], ("->none".into(), WINE_DEST_PORT_ZERO));
+        assert_eq!(r[7], ("EINVAL".into(), WINE_LINUX_ERRORS));
+    }
+
+    #[test]
+    fn a_connection_reset_before_accept_is_enotconn() {
+        let r = predict(
+            "l = socket tcp4\nbind l 127.0.0.1:P1\nlisten l\nc = socket tcp4\nconnect c 127.0.0.1:P1\nset c linger0 on\nclose c\na = accept l\nb = accept l\n",
+        );
+        assert_eq!(r[7], ("ENOTCONN".into(), WINE_TCP_ACCEPT_RESET));
+        assert_eq!(r[8].0, "EAGAIN");
+    }
+
+    #[test]
+    fn listen_after_an_aborted_connect_depends_on_the_kernel_build() {
+        let r =
+            predict("b = socket tcp6\nconnect b [::1]:P1\nlisten b\nconnect b [::1]:P2\nlisten b\nset b v6only on\n");
+        assert_eq!(r[2].0, "EINVAL");
+        assert_eq!(r[3], ("ECONNABORTED".into(), WINE_LINUX_ERRORS));
+        assert_eq!(r[4], ("{EINVAL,ok}".into(), WINE_TCP_LISTEN_AFTER_ABORT));
+        // Either way Linux's socket has a port now.
+        assert_eq!(r[5].0, "EINVAL");
     }
 }

@@ -31,9 +31,10 @@ mod tests;
 
 use super::kit::{Statements, answer, source_for};
 use super::rules::*;
-use super::state::{Endpoint, Life, SlotState, Sock, SockId, State, Tcp};
+use super::state::{Endpoint, SlotState, Sock, SockId, State, Tcp};
 use super::{Model, Prediction, StepCtx, ok, rule_ids_of};
 use crate::case::{Addr, Family, Kind, Op, Slot, SockOpt};
+use crate::model::kit;
 use crate::platform::{ModelSpec, Platform, Version};
 
 /// Rules in the tables that document a decision no case can reach
@@ -299,16 +300,13 @@ pub(super) fn drop_sock(st: &mut State, id: SockId, error_pending: bool) {
     s.connected_once = error_pending;
 }
 
-/// A RST reaches socket `x` from its peer: an open connection is dropped
-/// (with ECONNRESET pending), a closed one in FIN_WAIT_2 is gone.
+/// A RST reaches socket `x` from its peer ([`kit::reset`]): an open
+/// connection is dropped, with ECONNRESET pending.
 pub(super) fn reset(st: &mut State, x: SockId) {
-    match st.sock(x).life {
-        Life::Orphan { .. } => st.sock_mut(x).life = Life::Gone,
-        Life::Live | Life::Pending { .. } => {
-            if matches!(st.sock(x).tcp, Tcp::Established | Tcp::CloseWait) {
-                drop_sock(st, x, true);
-            }
-        }
-        Life::Gone => {}
-    }
+    kit::reset(st, x, |s| {
+        s.local = None;
+        s.peer = None;
+        s.group = None;
+        s.connected_once = true;
+    });
 }

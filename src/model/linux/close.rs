@@ -3,6 +3,7 @@
 //! linux.tcp.timewait-blocks, fin-wait2-race, linger0, passive-close-no-timewait,
 //! unaccepted-child).
 
+use crate::model::kit;
 use crate::model::kit::pending_of;
 use crate::model::rules::*;
 use crate::model::state::{Life, Sock, Tcp};
@@ -89,22 +90,13 @@ pub(super) fn close_tcp(st: &State, mut ns: State, id: SockId, s: Sock) -> Predi
     ok(rule, ns)
 }
 
-/// A RST reaches socket `x`: an open one is reset (and an unlocked port is
-/// freed); a closed one that still held its port is gone.
+/// A RST reaches socket `x` ([`kit::reset`]); Linux frees a port that
+/// bind did not lock.
 pub(super) fn reset(st: &mut State, x: SockId) {
-    let s = st.sock_mut(x);
-    match s.life {
-        Life::Orphan { .. } => s.life = Life::Gone,
-        Life::Live | Life::Pending { .. } => {
-            if matches!(s.tcp, Tcp::Established | Tcp::CloseWait) {
-                s.tcp = Tcp::Reset;
-                s.link = None;
-                if !s.port_locked {
-                    s.local = None;
-                    s.connect_bound = false;
-                }
-            }
+    kit::reset(st, x, |s| {
+        if !s.port_locked {
+            s.local = None;
+            s.connect_bound = false;
         }
-        Life::Gone => {}
-    }
+    });
 }

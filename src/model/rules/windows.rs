@@ -106,6 +106,10 @@ rules! {
         "connect (and a probe's connect or send) with an address the socket cannot use: the other family's sockaddr ({EAFNOSUPPORT,EFAULT}: the reference names both), a v4-mapped peer from a v6only socket or a mapped/plain mismatch with the bound address ({EADDRNOTAVAIL,ENETUNREACH}, Q4).",
         "Microsoft Learn, connect function (WSAEAFNOSUPPORT, WSAEFAULT, WSAEADDRNOTAVAIL); Dual-Stack Sockets; shared/semantics/windows.md Q4. Low.";
 
+    WINDOWS_DEST_PORT_ZERO = "windows.any.dest-port-zero",
+        "connect or a probe to port 0 of a loopback address: Microsoft's connect and sendto references name WSAEADDRNOTAVAIL for a remote address that is not valid (their example is the all-zero address, INADDR_ANY) and say nothing of port 0; no Windows-passing test of it was found. Otherwise nobody holds port 0: a TCP connect is refused (bound by connect first, as windows.tcp.connect), a UDP connect sets port 0 as the peer (no datagram of a prober then matches it), a datagram goes nowhere. So {EADDRNOTAVAIL, what the call does for a port nobody holds}; the refusal is taken to come before the implicit bind (not documented). After a family refusal (windows.any.connect-family) EADDRNOTAVAIL joins its set: which check comes first is not documented either.",
+        "Microsoft Learn, connect function (WSAEADDRNOTAVAIL: the remote address is not a valid address, such as INADDR_ANY or in6addr_any; an all-zero address field gives WSAEADDRNOTAVAIL), sendto function (WSAEADDRNOTAVAIL: the remote address is not a valid address, for example ADDR_ANY). Low: port 0 is not named by any source found.";
+
     // ---- listen, connect, accept, delivery (TCP) --------------------------
     WINDOWS_LISTEN = "windows.any.listen",
         "listen on an unbound socket: EINVAL; on UDP: EOPNOTSUPP; on a listener: ok (backlog only); on a connected socket: EISCONN; after a refused connect left it bound by connect: not documented, {EINVAL,ok}. §28.",

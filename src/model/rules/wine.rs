@@ -55,4 +55,13 @@ rules! {
     WINE_DELIVER = "wine.any.deliver",
         "Delivery follows Linux where Windows leaves it open: one listener or UDP socket is chosen by Linux's scoring (exact address, then IPv4 before dual-stack, the newest UDP socket among equals).",
         "Linux __inet_lookup_listener, __udp4_lib_lookup (compute_score); runs under Wine 8.0.";
+    WINE_DEST_PORT_ZERO = "wine.any.dest-port-zero",
+        "Wine passes a destination port 0 to Linux unchanged: a TCP connect or probe sends a SYN to port 0 and is refused (ECONNREFUSED; the socket is then in the refused-connect state, wine.any.linux-errors), a UDP connect succeeds and sets no port filter (linux.udp.connect semantics), a datagram to port 0 reaches nobody (->none). The family checks come first, as Linux makes them. Windows may answer WSAEADDRNOTAVAIL (windows.any.dest-port-zero).",
+        "wine server/sock.c IOCTL_AFD_WINE_CONNECT (the address goes to connect() as given), dlls/ws2_32 sendto (passed to Linux); Linux net/ipv4 tcp_v4_connect and udp (port 0 is no error); runs under Wine 8.0 (found by fuzz with the widened generator).";
+    WINE_TCP_ACCEPT_RESET = "wine.tcp.accept-reset",
+        "accept of a connection its client reset before it was accepted: WSAENOTCONN, and the connection is gone (the next accept takes the next one). Linux hands the reset connection out; Windows documents WSAECONNRESET for this (windows.tcp.accept). Where in Wine the WSAENOTCONN is made was not traced in its source.",
+        "Runs under Wine 8.0: tcp4 and tcp6, specific and wildcard listeners, 4 of 4 (corpus/windows/connect/accept-reset.case); Linux inet_accept (a reset child is still handed out).";
+    WINE_TCP_LISTEN_AFTER_ABORT = "wine.tcp.listen-after-abort",
+        "listen on a TCP socket whose connect was refused and whose next connect ended that with ECONNABORTED: Wine passes listen to Linux, whose socket is unconnected again with no port; upstream Linux binds a new port and listens (ok), kernels built with the role-lock variant refuse a socket that was put in the established table (EINVAL, linux.tcp.role-lock). Wine's model has no variants, so both.",
+        "Linux net/ipv4/af_inet.c __inet_stream_connect (sock_error path: SS_UNCONNECTED), inet_listen; linux.tcp.role-lock; runs under Wine 8.0 on a role-lock kernel (6.18.44-fc-v1045): EINVAL, 2 of 2.";
 }
