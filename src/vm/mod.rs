@@ -84,8 +84,8 @@ pub fn run(o: &Options) -> Result<u8, VmError> {
     let kernel = kernel::resolve(&o.kernel, &cache)?;
     let qemu = qemu::find(o.qemu.as_deref(), &cache)?;
     eprintln!("vm: {}", qemu.version);
-    let busybox = payload::busybox(&cache)?;
-    let busybox = std::fs::read(&busybox).map_err(|e| VmError(format!("{}: {e}", busybox.display())))?;
+    let busybox_path = payload::busybox(&cache)?;
+    let busybox = std::fs::read(&busybox_path).map_err(|e| VmError(format!("{}: {e}", busybox_path.display())))?;
     let (binary_path, what) = match &o.binary {
         Some(b) => (b.clone(), "--binary"),
         None => (payload::build(&checkout)?, "the build"),
@@ -150,12 +150,13 @@ pub fn run(o: &Options) -> Result<u8, VmError> {
             console.display()
         )),
         guest::ReportError::Unfinished => VmError(format!(
-            "the guest ended before it reported the command's exit status (console log: {})",
+            "the guest ended before it reported the command's exit status{} (console log: {})",
+            panic_line(&console).map_or(String::new(), |l| format!(": its kernel said '{l}'")),
             console.display()
         )),
         guest::ReportError::Bad(why) => VmError(format!("the guest's report is damaged: {why}")),
     })?;
-    let entries = payload::read_archive(&report.archive)?;
+    let entries = payload::read_archive(&report.archive_gz, &busybox_path)?;
     let kept_dir = dir.join("kept");
     let wb = payload::write_back(&entries, &checkout, &payload.sent, &kept_dir)?;
 
@@ -191,6 +192,13 @@ pub fn run(o: &Options) -> Result<u8, VmError> {
         s @ 0..=2 => Ok(s as u8),
         s => Err(VmError(format!("the guest's command ended with status {s} (not 0, 1 or 2)"))),
     }
+}
+
+/// The guest kernel's panic message, if the console log has one.
+fn panic_line(console: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(console).ok()?;
+    let line = text.lines().find(|l| l.contains("Kernel panic - not syncing"))?;
+    Some(line.split("] ").nth(1).unwrap_or(line).trim().to_string())
 }
 
 fn unix_millis() -> u128 {
@@ -267,4 +275,23 @@ fn choose_accel(
     };
     let _ = std::fs::write(&verdicts, format!("{known}{key} {verdict}\n"));
     Ok(accel)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kernel_panic_on_the_console_is_quoted() {
+        let p = std::env::temp_dir().join(format!("sockdiff-vm-console-{}", std::process::id()));
+        std::fs::write(
+            &p,
+            "[   38.6] Oops: double fault\n[   38.7] Kernel panic - not syncing: Fatal exception in interrupt\n",
+        )
+        .unwrap();
+        assert_eq!(panic_line(&p).as_deref(), Some("Kernel panic - not syncing: Fatal exception in interrupt"));
+        std::fs::write(&p, "+ /bin/sockdiff matrix\n").unwrap();
+        assert_eq!(panic_line(&p), None);
+        let _ = std::fs::remove_file(&p);
+    }
 }

@@ -329,9 +329,32 @@ pub fn groups(paths: &[PathBuf]) -> Vec<(String, usize)> {
     g.into_iter().collect()
 }
 
-/// Reads the archive the guest sent.
-pub fn read_archive(bytes: &[u8]) -> Result<Vec<Entry>, VmError> {
-    cpio::read(bytes).map_err(|e| VmError(format!("the files the guest sent back: {e}")))
+/// Reads the archive the guest sent: gzip, undone by `busybox gzip -dc`
+/// (the static busybox the guest has, which runs here too), then cpio.
+pub fn read_archive(gz: &[u8], busybox: &Path) -> Result<Vec<Entry>, VmError> {
+    let what = "the files the guest sent back";
+    let mut child = Command::new(busybox)
+        .args(["gzip", "-dc"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| VmError(format!("{what}: cannot run {} gzip: {e}", busybox.display())))?;
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let out = std::thread::scope(|s| {
+        s.spawn(move || {
+            use std::io::Write;
+            // A failure shows as gzip's own error below.
+            let _ = stdin.write_all(gz);
+        });
+        child.wait_with_output()
+    })
+    .map_err(|e| VmError(format!("{what}: {e}")))?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        return Err(VmError(format!("{what}: gzip -dc: {}", err.trim())));
+    }
+    cpio::read(&out.stdout).map_err(|e| VmError(format!("{what}: {e}")))
 }
 
 #[cfg(test)]
