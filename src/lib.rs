@@ -22,3 +22,5 @@ pub mod render;
 pub mod report;
 pub mod run;
 pub mod session;
+#[cfg(target_os = "linux")]
+pub mod vm;

@@ -9,3 +9,5 @@ mod live;
 mod props;
 mod records;
 mod source_notes;
+#[cfg(target_os = "linux")]
+mod vm;

@@ -19,6 +19,7 @@ mod fuzz;
 mod generate;
 mod matrix;
 mod report;
+mod vm;
 
 /// Finds out what operating systems really do when sockets share local
 /// addresses: a formal model per OS predicts every socket call, random cases
@@ -62,6 +63,10 @@ pub enum Cmd {
     /// loop (the floor) and through the full fuzz pipeline; prints one JSON
     /// object.
     Bench(BenchArgs),
+    /// Run a sockdiff command inside another Linux kernel under qemu
+    /// (fetched from Debian's archive, or a vmlinuz given) and bring back
+    /// its output, its exit status and the files it wrote.
+    Vm(vm::VmArgs),
 }
 
 #[derive(Args, Debug)]
@@ -151,6 +156,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Cmd::Generate(a) => generate::run(a),
         Cmd::Matrix(a) => matrix::run(a),
         Cmd::Bench(a) => bench(a),
+        Cmd::Vm(a) => vm::run(a),
     }
 }
 

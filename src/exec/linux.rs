@@ -102,11 +102,11 @@ fn loopback_up() -> io::Result<()> {
         *dst = *src as libc::c_char;
     }
     let r = (|| {
-        if unsafe { libc::ioctl(fd, libc::SIOCGIFFLAGS, &mut req) } != 0 {
+        if unsafe { libc::ioctl(fd, libc::SIOCGIFFLAGS as _, &mut req) } != 0 {
             return Err(errno_now());
         }
         unsafe { req.ifr_ifru.ifru_flags |= libc::IFF_UP as libc::c_short };
-        if unsafe { libc::ioctl(fd, libc::SIOCSIFFLAGS, &req) } != 0 {
+        if unsafe { libc::ioctl(fd, libc::SIOCSIFFLAGS as _, &req) } != 0 {
             return Err(errno_now());
         }
         Ok(())
