@@ -3,7 +3,7 @@
 
 use crate::util::*;
 use sockdiff::campaign::matrix::{Matrix, cells};
-use sockdiff::campaign::{Campaign, Generated, run_campaign};
+use sockdiff::campaign::{Campaign, Generated, Shard, run_campaign};
 use sockdiff::generate::GenConfig;
 use sockdiff::session::{ModelChoice, Session};
 
@@ -35,6 +35,7 @@ fn a_campaign_runs_through_the_library_alone() {
         junit: None,
         markdown: None,
         save_corpus: None,
+        shard: Shard::WHOLE,
         session: &session,
     };
     let done = run_campaign(&fuzz).expect("the campaign runs");

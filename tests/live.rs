@@ -362,3 +362,62 @@ fn a_normal_user_runs_cases_in_a_user_namespace() {
     assert!(out.contains("skipped: 'as other' needs root"), "{out}");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// Two shards of one seed, merged, find what the unsharded run finds: the
+/// same cases in all, the same distinct findings with the same minimized
+/// cases, each found by the same case of the sequence.
+#[cfg(target_os = "linux")]
+#[test]
+fn two_shards_merged_equal_the_unsharded_run() {
+    if !live_allowed("shards") {
+        return;
+    }
+    let d = tmp("shards");
+    let fuzz = |out: &str, shard: Option<&str>| {
+        let out = d.join(out);
+        let mut args = vec!["fuzz", "--platform", "freebsd", "--seed", "77", "--cases", "150", "--jobs", "2", "--out"];
+        let o_path = out.to_str().unwrap().to_string();
+        args.push(&o_path);
+        if let Some(s) = shard {
+            args.extend(["--shard", s]);
+        }
+        let o = run(&args);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        std::fs::read_dir(&out).unwrap().next().unwrap().unwrap().path()
+    };
+    let whole = fuzz("whole", None);
+    let one = fuzz("one", Some("1/2"));
+    let two = fuzz("two", Some("2/2"));
+    let merged = d.join("merged");
+    let o = run(&["report", "merge", one.to_str().unwrap(), two.to_str().unwrap(), "--out", merged.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // (sequence index, statement, expected, actual, minimized case) of every finding.
+    let findings = |dir: &std::path::Path| -> Vec<(String, String, String, String, String)> {
+        let mut r = csv::Reader::from_path(dir.join("mismatches.csv")).unwrap();
+        let mut v: Vec<_> = r
+            .records()
+            .map(|x| x.unwrap())
+            .map(|x| {
+                (x[6][5..11].to_string(), x[8].to_string(), x[9].to_string(), x[10].to_string(), x[15].to_string())
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let (w, m) = (findings(&whole), findings(&merged));
+    assert!(w.len() >= 10, "{w:?}");
+    assert_eq!(w, m);
+    let summary = |dir: &std::path::Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
+    };
+    let (sw, sm) = (summary(&whole), summary(&merged));
+    assert_eq!(sw["counts"]["cases"], 150);
+    assert_eq!(sm["counts"]["cases"], 150);
+    assert_eq!(sm["counts"]["mismatches"], sw["counts"]["mismatches"]);
+    assert_eq!(sm["merged_from"].as_array().unwrap().len(), 2);
+    assert_eq!(summary(&one)["shard"], "1/2");
+    // The merged folder is a run folder for report diff: nothing new.
+    let o = run(&["report", "diff", whole.to_str().unwrap(), merged.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -47,7 +47,10 @@ impl Delta {
 
 /// A new mismatch, re-run.
 struct Finding {
+    /// Its place in this run's order (within the shard).
     index: u64,
+    /// Its index in the seed's whole sequence.
+    global: u64,
     seed: String,
     case: Case,
     original_len: usize,
@@ -120,6 +123,63 @@ impl CaseSource for Generated {
     }
 }
 
+/// Which part of a seed's case sequence a run takes: shard `number` of
+/// `of` runs the cases whose index is `number - 1` modulo `of`, so the
+/// shards of one seed together run exactly the cases of the unsharded run,
+/// none twice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// From 1.
+    pub number: u64,
+    pub of: u64,
+}
+
+impl Shard {
+    /// The whole sequence.
+    pub const WHOLE: Shard = Shard { number: 1, of: 1 };
+
+    /// Parses `I/N` (1 <= I <= N).
+    pub fn parse(s: &str) -> Result<Shard, String> {
+        let bad = || format!("'{s}' is not a shard: write I/N with 1 <= I <= N (for example 2/4)");
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let (number, of) = (i.trim().parse::<u64>().map_err(|_| bad())?, n.trim().parse::<u64>().map_err(|_| bad())?);
+        if number == 0 || of == 0 || number > of {
+            return Err(bad());
+        }
+        Ok(Shard { number, of })
+    }
+
+    /// The index in the whole sequence of this shard's `local`-th case.
+    pub fn global(self, local: u64) -> u64 {
+        local * self.of + (self.number - 1)
+    }
+
+    /// How many of the first `total` cases of the sequence are this shard's.
+    pub fn count_of(self, total: u64) -> u64 {
+        total.saturating_sub(self.number - 1).div_ceil(self.of)
+    }
+
+    /// Whether this is the whole sequence.
+    pub fn is_whole(self) -> bool {
+        self.of == 1
+    }
+
+    /// The case id of case `global` (it carries the shard when there is one).
+    pub fn case_id(self, global: u64) -> String {
+        if self.is_whole() {
+            format!("case-{global:06}")
+        } else {
+            format!("case-{global:06}-s{}of{}", self.number, self.of)
+        }
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.number, self.of)
+    }
+}
+
 /// Everything a campaign (fuzz or matrix) needs.
 pub struct Campaign<'a> {
     /// `fuzz` or `matrix`.
@@ -134,6 +194,9 @@ pub struct Campaign<'a> {
     pub junit: Option<PathBuf>,
     pub markdown: Option<PathBuf>,
     pub save_corpus: Option<PathBuf>,
+    /// The part of the case sequence this run takes; `cases` counts the
+    /// whole sequence.
+    pub shard: Shard,
     /// The live session: isolation, host settings, the model (calibrated
     /// when it is the host's).
     pub session: &'a Session,
@@ -191,6 +254,7 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
         status: "running".into(),
         fingerprint: fp,
         generator_version: a.source.generator_version(),
+        shard: (!a.shard.is_whole()).then(|| a.shard.to_string()),
         ..Summary::default()
     };
     dir.write_summary(&summary)?;
@@ -204,13 +268,16 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
             }
         }
     }
+    // The limit counts the whole sequence; this shard runs its part of it.
     let limit = match (a.cases, a.source.total()) {
         (Some(n), Some(t)) => Some(n.min(t)),
         (n, t) => n.or(t),
-    };
+    }
+    .map(|n| a.shard.count_of(n));
     eprintln!(
-        "sockdiff {}: seed {seed}, {jobs} worker(s), model {}, {}; report: {}",
+        "sockdiff {}: seed {seed}{}, {jobs} worker(s), model {}, {}; report: {}",
         a.label,
+        if a.shard.is_whole() { String::new() } else { format!(", shard {}", a.shard) },
         model.spec(),
         match (duration, limit) {
             (Some(d), Some(n)) => format!("up to {n} cases or {}s", d.as_secs()),
@@ -227,14 +294,24 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
             d.clone()
         }
     });
-    let next = AtomicU64::new(0);
     // The case each worker is on (u64::MAX once it has stopped): a new
     // mismatch is claimed, and findings are written, in case order.
     let inflight: Vec<AtomicU64> = (0..jobs).map(|_| AtomicU64::new(0)).collect();
-    let stop = AtomicBool::new(false);
-    let claims: Mutex<HashMap<String, Claim>> = Mutex::new(HashMap::new());
     let t0 = Instant::now();
-    let deadline = duration.map(|d| t0 + d);
+    let shared = Shared {
+        model: model.as_ref(),
+        prep,
+        jobs,
+        source: a.source,
+        shard: a.shard,
+        max_cases: limit,
+        deadline: duration.map(|d| t0 + d),
+        reruns: a.reruns,
+        next: AtomicU64::new(0),
+        stop: AtomicBool::new(false),
+        claims: Mutex::new(HashMap::new()),
+    };
+    let stop = &shared.stop;
     let (tx, rx) = mpsc::channel::<Msg>();
     let model_ref: &dyn Model = model.as_ref();
     let mut fatal: Option<String> = None;
@@ -245,13 +322,10 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
     std::thread::scope(|s| {
         for w in 0..jobs {
             let tx = tx.clone();
-            let (next, stop, claims, inflight) = (&next, &stop, &claims, &inflight[..]);
-            let source = a.source;
-            let reruns = a.reruns;
+            let (shared, inflight) = (&shared, &inflight[..]);
             s.spawn(move || {
                 let turn = Turn { all: inflight, me: w };
-                let r =
-                    worker(model_ref, prep, w, jobs, source, limit, deadline, reruns, next, stop, claims, &turn, &tx);
+                let r = worker(shared, w, &turn, &tx);
                 drop(turn);
                 if let Err(e) = r {
                     let _ = tx.send(Msg::Fatal(e.to_string()));
@@ -301,7 +375,7 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
                     // Counted in summary.json; the case is kept beside it.
                     let invalid = dir.path.join("invalid");
                     let _ = std::fs::create_dir_all(&invalid).and_then(|_| {
-                        report::write_atomic(&invalid.join(format!("case-{index:06}.case")), text.as_bytes())
+                        report::write_atomic(&invalid.join(format!("{}.case", a.shard.case_id(index))), text.as_bytes())
                     });
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
@@ -326,12 +400,15 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
                         case::print(&f.case)
                     );
                     let _ = std::fs::create_dir_all(&flaky).and_then(|_| {
-                        report::write_atomic(&flaky.join(format!("case-{:06}.case", f.index)), text.as_bytes())
+                        report::write_atomic(
+                            &flaky.join(format!("{}.case", a.shard.case_id(f.global))),
+                            text.as_bytes(),
+                        )
                     });
                 } else {
                     summary.counts.mismatches += 1;
                     *summary.signatures.entry(f.signature.clone()).or_default() += 1;
-                    if let Err(e) = write_finding(&mut dir, &f, model_ref, &id, corpus_dir.as_deref()) {
+                    if let Err(e) = write_finding(&mut dir, &f, a.shard, model_ref, &id, corpus_dir.as_deref()) {
                         fatal.get_or_insert(e.to_string());
                         stop.store(true, Ordering::Relaxed);
                     }
@@ -423,11 +500,12 @@ fn fill(summary: &mut Summary, rules: &BTreeMap<String, u64>, model: &dyn Model,
 fn write_finding(
     dir: &mut RunDir,
     f: &Finding,
+    shard: Shard,
     model: &dyn Model,
     id: &exec::HostIdentity,
     corpus_dir: Option<&std::path::Path>,
 ) -> Result<()> {
-    let case_id = format!("case-{:06}", f.index);
+    let case_id = shard.case_id(f.global);
     let step = f.rec.index + 1;
     let statement = f.case.steps[f.rec.index].stmt.to_string();
     let row = MismatchRow {
@@ -558,22 +636,28 @@ impl Drop for Turn<'_> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn worker(
-    model: &dyn Model,
-    prep: &exec::Prepared,
-    w: usize,
+/// What every worker of a campaign shares.
+struct Shared<'a> {
+    model: &'a dyn Model,
+    prep: &'a exec::Prepared,
     jobs: usize,
-    source: &dyn CaseSource,
+    source: &'a dyn CaseSource,
+    shard: Shard,
+    /// This shard's number of cases, if bounded.
     max_cases: Option<u64>,
     deadline: Option<Instant>,
     reruns: u32,
-    next: &AtomicU64,
-    stop: &AtomicBool,
-    claims: &Mutex<HashMap<String, Claim>>,
-    turn: &Turn<'_>,
-    tx: &mpsc::Sender<Msg>,
-) -> Result<(), ExecError> {
+    /// The next case, counted within the shard.
+    next: AtomicU64,
+    stop: AtomicBool,
+    claims: Mutex<HashMap<String, Claim>>,
+}
+
+/// One worker: takes the next case of the shard, runs it, and minimizes
+/// and re-runs a mismatch of a signature nobody has claimed.
+fn worker(sh: &Shared<'_>, w: usize, turn: &Turn<'_>, tx: &mpsc::Sender<Msg>) -> Result<(), ExecError> {
+    let Shared { model, prep, jobs, source, shard, max_cases, deadline, reruns, .. } = *sh;
+    let (next, stop, claims) = (&sh.next, &sh.stop, &sh.claims);
     let mut ex = exec::new_executor(prep, w, jobs)?;
     let can = abilities(prep, ex.as_ref());
     let mut delta = Delta::default();
@@ -590,13 +674,14 @@ fn worker(
             break;
         }
         turn.on(index);
-        let Some((seed, case)) = source.case(index, model) else { break };
+        let global = shard.global(index);
+        let Some((seed, case)) = source.case(global, model) else { break };
         let prog = case::compile(&case).expect("generated cases are valid");
         let r = run::run_case(model, ex.as_mut(), &prog, &can)?;
-        let keys = source.key_steps(index);
+        let keys = source.key_steps(global);
         if !keys.is_empty() {
             let steps = r.steps.iter().filter(|s| keys.contains(&s.index)).cloned().collect();
-            let _ = tx.send(Msg::Record(Box::new(CaseRecord { index, verdict: r.verdict.clone(), steps })));
+            let _ = tx.send(Msg::Record(Box::new(CaseRecord { index: global, verdict: r.verdict.clone(), steps })));
         }
         delta.cases += 1;
         delta.statements += r.steps.len() as u64;
@@ -615,7 +700,7 @@ fn worker(
                 delta.invalid += 1;
                 let text =
                     format!("# invalid at statement {} (case seed {seed}): {why}\n{}", at + 1, case::print(&case));
-                let _ = tx.send(Msg::Invalid { index, text });
+                let _ = tx.send(Msg::Invalid { index: global, text });
             }
             Verdict::Mismatch { index: at } => {
                 let rec = r.mismatch().expect("mismatch recorded").clone();
@@ -662,8 +747,18 @@ fn worker(
                             (Claim::Reported, 0) => Claim::Reported,
                         };
                     }
-                    let f =
-                        Finding { index, seed, original_len, case, rec, signature: sig, reproduced: k, reruns, full };
+                    let f = Finding {
+                        index,
+                        global,
+                        seed,
+                        original_len,
+                        case,
+                        rec,
+                        signature: sig,
+                        reproduced: k,
+                        reruns,
+                        full,
+                    };
                     let _ = tx.send(Msg::Finding(Box::new(f)));
                 }
             }

@@ -1,7 +1,7 @@
 //! `sockdiff fuzz`: the command line of a fuzz campaign ([`crate::fuzz`]).
 
 use super::{LiveArgs, check_outputs, open_session, platforms};
-use crate::campaign::{Campaign, Generated, run_campaign};
+use crate::campaign::{Campaign, Generated, Shard, run_campaign};
 use crate::generate::GenConfig;
 use anyhow::Result;
 use clap::Args;
@@ -46,6 +46,12 @@ pub struct FuzzArgs {
     /// the host's model checks what changed since).
     #[arg(long, default_value = "host")]
     pub platform: String,
+    /// Run shard I of N (1 <= I <= N) of the seed's case sequence: the N
+    /// shards of one seed run exactly the cases of the unsharded run
+    /// (--cases counts them all), none twice; `report merge` folds their
+    /// run folders into one.
+    #[arg(long, value_parser = Shard::parse)]
+    pub shard: Option<Shard>,
     /// Most statements in a generated case.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u16).range(2..=200))]
     pub max_len: u16,
@@ -77,6 +83,9 @@ pub fn run(a: FuzzArgs) -> Result<u8> {
     if a.platform != "host" {
         platforms(&a.platform)?;
     }
+    if a.shard.is_some() && a.seed.is_none() {
+        anyhow::bail!("--shard needs --seed: the shards of a run split one seed's case sequence");
+    }
     check_outputs(&a.out, &[&a.junit, &a.markdown])?;
     let session = open_session(&a.live, &a.platform, "fuzz")?;
     let source = Generated {
@@ -98,6 +107,7 @@ pub fn run(a: FuzzArgs) -> Result<u8> {
         junit: a.junit,
         markdown: a.markdown,
         save_corpus: a.save_corpus,
+        shard: a.shard.unwrap_or(Shard::WHOLE),
         session: &session,
     };
     Ok(run_campaign(&c)?.code)

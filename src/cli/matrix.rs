@@ -2,7 +2,7 @@
 
 use super::{LiveArgs, check_outputs, open_session};
 use crate::campaign::matrix::{Matrix, cells};
-use crate::campaign::{Campaign, run_campaign};
+use crate::campaign::{Campaign, Shard, run_campaign};
 use crate::report::write_atomic;
 use anyhow::{Result, anyhow};
 use clap::Args;
@@ -55,6 +55,7 @@ pub fn run(a: MatrixArgs) -> Result<u8> {
         junit: a.junit,
         markdown: a.markdown,
         save_corpus: None,
+        shard: Shard::WHOLE,
         session: &session,
     };
     let done = run_campaign(&c)?;

@@ -15,6 +15,21 @@ pub enum ReportCmd {
     /// Render a run folder for CI: JUnit XML and a Markdown summary, made
     /// from its mismatches.csv and summary.json.
     Render(RenderArgs),
+    /// Fold the run folders of a sharded fuzz run (one seed, --shard 1/N …
+    /// N/N) into one: each distinct finding once (the earliest in the
+    /// seed's order), counts summed, every run's fingerprint kept, rule
+    /// coverage united.
+    Merge(MergeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The run folders to fold.
+    #[arg(required = true)]
+    pub runs: Vec<PathBuf>,
+    /// The merged run folder to make (it must not exist, or be empty).
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -44,7 +59,35 @@ pub fn run(cmd: ReportCmd) -> Result<u8> {
     match cmd {
         ReportCmd::Diff(a) => diff(a),
         ReportCmd::Render(a) => render(a),
+        ReportCmd::Merge(a) => merge(a),
     }
+}
+
+fn merge(a: MergeArgs) -> Result<u8> {
+    let m = report::merge::merge(&a.runs, &a.out)?;
+    let c = &m.summary.counts;
+    if !m.missing_shards.is_empty() {
+        eprintln!(
+            "warning: no folder for shard(s) {}: the merged run covers part of the sequence",
+            m.missing_shards.join(", ")
+        );
+    }
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{} runs merged: {} cases, {} distinct mismatch(es), {} repeat(s) across runs, {} flaky, {} skipped; rules fired {}/{}",
+        a.runs.len(),
+        c.cases,
+        m.findings,
+        m.repeats,
+        c.flaky,
+        c.skipped,
+        m.summary.coverage.fired,
+        m.summary.coverage.total
+    )?;
+    writeln!(out, "{}", a.out.display())?;
+    out.flush()?;
+    Ok(0)
 }
 
 /// Reads a run folder's rows and summary.

@@ -1,7 +1,10 @@
 //! Run folders (SPEC §5): `mismatches.csv` (created with its header when
 //! the run starts, one whole row per write so a killed run leaves a valid
 //! file), `summary.json` (replaced atomically), and `cases/<case_id>.case`
-//! (written before the row that names it).
+//! (written before the row that names it). [`merge`] folds the run
+//! folders of a sharded run into one.
+
+pub mod merge;
 
 use crate::case::{Case, print};
 use serde::Serialize;
@@ -130,10 +133,28 @@ pub struct Summary {
     /// case seed is read with the generator that made it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generator_version: Option<u32>,
+    /// The shard of the seed's case sequence this run took (`2/4`), if
+    /// it took one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
     /// How many statements of each kind ran (`bind` -> n): the mix the
     /// run exercised.
     #[serde(default)]
     pub statement_kinds: BTreeMap<String, u64>,
+    /// A folder made by `report merge`: the runs it folds, each with its
+    /// shard, status, fingerprint and counts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<ShardRun>,
+}
+
+/// One run folded into a merged folder.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct ShardRun {
+    pub run_id: String,
+    pub shard: Option<String>,
+    pub status: String,
+    pub fingerprint: Fingerprint,
+    pub counts: Counts,
 }
 
 /// An open run folder.
