@@ -57,3 +57,47 @@ fn a_campaign_runs_through_the_library_alone() {
     assert!(done.records.iter().all(|r| r.steps.iter().all(|s| s.agrees())));
     remove(&d);
 }
+
+/// The bench's floor makes the calls the pipeline made: a known case's
+/// trace, and its replay on fresh ports.
+#[test]
+fn the_executor_records_the_calls_it_makes_and_replays_them() {
+    use sockdiff::exec::trace::{Call, PortSrc};
+    if !live_allowed("trace") {
+        return;
+    }
+    #[cfg(unix)]
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("trace: skipped (not root)");
+        return;
+    }
+    let session = Session::open(false, &ModelChoice::Host).expect("a live session");
+    let text = "a = socket tcp4\nbind a 127.0.0.1:0\nlisten a\nb = socket tcp4\nconnect b 127.0.0.1:@a\nc = accept a\n";
+    let prog = sockdiff::case::compile(&sockdiff::case::parse("t", text).unwrap()).unwrap();
+    let (calls, replayed) = std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut ex = sockdiff::exec::new_executor(&session.prep, 0, 1).unwrap();
+            ex.record(true);
+            let can = session.abilities(ex.as_ref());
+            let r = sockdiff::run::run_case(session.model.as_ref(), ex.as_mut(), &prog, &can).unwrap();
+            assert_eq!(r.verdict, sockdiff::run::Verdict::Agree);
+            let t = ex.take_trace().unwrap();
+            let n = ex.replay(&t).unwrap();
+            (t, n)
+        })
+        .join()
+        .unwrap()
+    });
+    let c = &calls.calls;
+    assert!(matches!(c[0], Call::Socket { h: 0, other: false, .. }), "{c:?}");
+    assert!(c.contains(&Call::Bind { h: 0, addr: sockdiff::case::Addr::Lo4, port: PortSrc::Zero }), "{c:?}");
+    assert!(c.contains(&Call::Listen { h: 0 }));
+    // The connect's port is the ephemeral one a getsockname of `a` gave.
+    assert!(c.iter().any(|x| matches!(x, Call::Connect { h: 1, port: PortSrc::Name(0), .. })), "{c:?}");
+    assert!(c.iter().any(|x| matches!(x, Call::Accept { h: 0, new: Some(2) })), "{c:?}");
+    // Every socket is closed by the end of the case, and the replay made them all.
+    for h in 0..3u16 {
+        assert!(c.contains(&Call::Close { h }), "{h}: {c:?}");
+    }
+    assert_eq!(replayed, calls.syscalls());
+}

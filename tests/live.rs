@@ -421,3 +421,24 @@ fn two_shards_merged_equal_the_unsharded_run() {
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// `bench` prints one JSON object with SPEC §4's keys and both passes.
+#[cfg(target_os = "linux")]
+#[test]
+fn bench_prints_its_floor_and_pipeline_for_one_and_two_workers() {
+    if !live_allowed("bench") {
+        return;
+    }
+    let o = run(&["bench", "--duration", "1s", "--jobs", "2"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    for k in ["floor_cases_per_s", "sockdiff_cases_per_s", "ratio", "max_rss_mib"] {
+        assert!(v[k].as_f64().unwrap() > 0.0, "{k}: {v}");
+    }
+    assert_eq!(v["jobs"], 2);
+    let passes = v["passes"].as_array().unwrap();
+    assert_eq!(passes.iter().map(|p| p["jobs"].as_u64().unwrap()).collect::<Vec<_>>(), [1, 2]);
+    for p in passes {
+        assert!(p["floor_syscalls_per_s"].as_f64().unwrap() > 0.0 && p["sockdiff_cases"].as_u64().unwrap() > 0, "{p}");
+    }
+}

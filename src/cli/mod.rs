@@ -71,10 +71,12 @@ pub enum Cmd {
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    /// How long each of the two loops runs: 90s, 5m or plain seconds.
+    /// How long each loop runs, in each of the two passes (one worker, then
+    /// --jobs workers): 90s, 5m or plain seconds.
     #[arg(long, default_value = "10s", value_parser = fuzz::parse_duration)]
     pub duration: std::time::Duration,
-    /// Worker threads (default: one per CPU).
+    /// Worker threads of the second pass (default: one per CPU); the first
+    /// pass has one.
     #[arg(long)]
     pub jobs: Option<usize>,
     /// Seed of the generated cases.

@@ -2,14 +2,17 @@
 //! SPEC §3 says (blocking connect bounded by a 2 s send timeout,
 //! non-blocking accept) and leaves OS matters to a [`HostOps`].
 
+use super::trace::{Call, CaseTrace, Handle, PortSrc};
 use super::{ExecError, Executor, StepResult};
-use crate::case::{Addr, Kind, Op, Program, Proto, Slot, SockOpt};
+use crate::case::{Addr, Kind, Op, PortRef, Program, Proto, Slot, SockOpt};
 use crate::outcome::{Errno, Outcome};
 use socket2::{Domain, SockAddr, Socket, Type};
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
 
 /// How long a `connect` may take before it is `ETIMEDOUT`.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -45,8 +48,78 @@ pub trait HostOps {
     fn note_leftover(&mut self);
 }
 
-struct Held {
+/// Where the calls of the current case go when the executor records, with
+/// the port each socket's last getsockname returned.
+#[derive(Default)]
+struct Rec {
+    calls: Vec<Call>,
+    ports: Vec<u16>,
+    /// A wait is going on: its retries are not recorded.
+    paused: bool,
+}
+
+type Recorder = Rc<RefCell<Rec>>;
+
+/// A socket of the current case, numbered for its trace: closing it (by
+/// dropping it) is recorded too.
+struct Sk {
     sock: Socket,
+    h: Handle,
+    rec: Option<Recorder>,
+}
+
+impl Sk {
+    fn call(&self, c: Call) {
+        if let Some(r) = &self.rec {
+            let mut r = r.borrow_mut();
+            if !r.paused {
+                r.calls.push(c);
+            }
+        }
+    }
+
+    /// getsockname, recorded with the port it gave.
+    fn local_addr(&self) -> io::Result<SockAddr> {
+        let a = self.sock.local_addr();
+        if let Some(r) = &self.rec {
+            let mut r = r.borrow_mut();
+            if !r.paused {
+                r.calls.push(Call::GetSockName { h: self.h });
+            }
+            let port = a.as_ref().ok().and_then(|a| a.as_socket()).map_or(0, |a| a.port());
+            let h = self.h as usize;
+            if r.ports.len() <= h {
+                r.ports.resize(h + 1, 0);
+            }
+            r.ports[h] = port;
+        }
+        a
+    }
+
+    /// getsockname: the port, if the socket has one.
+    fn local_port(&self) -> Option<u16> {
+        self.local_addr().ok().and_then(|a| a.as_socket()).map(|a| a.port()).filter(|&p| p != 0)
+    }
+
+    fn set_nonblocking(&self, on: bool) -> io::Result<()> {
+        self.call(Call::Nonblock { h: self.h, on });
+        self.sock.set_nonblocking(on)
+    }
+
+    fn linger0(&self) {
+        self.call(Call::Linger0 { h: self.h });
+        let _ = self.sock.set_linger(Some(Duration::ZERO));
+    }
+}
+
+impl Drop for Sk {
+    fn drop(&mut self) {
+        self.call(Call::Close { h: self.h });
+    }
+}
+
+struct Held {
+    sock: Sk,
     kind: Kind,
     connected: bool,
     linger0: bool,
@@ -55,11 +128,11 @@ struct Held {
     /// for its own, oldest first: `accept` hands them out before asking the
     /// kernel, and closing the listener resets them as the kernel resets
     /// its queue.
-    taken: VecDeque<(Socket, bool)>,
+    taken: VecDeque<(Sk, bool)>,
 }
 
 impl Held {
-    fn new(sock: Socket, kind: Kind, connected: bool, linger0: bool) -> Held {
+    fn new(sock: Sk, kind: Kind, connected: bool, linger0: bool) -> Held {
         Held { sock, kind, connected, linger0, listening: false, taken: VecDeque::new() }
     }
 }
@@ -82,11 +155,75 @@ pub struct SocketExec<H: HostOps> {
     syms: [u16; 10],
     /// Numbers the probes' datagrams, so a late one is never taken for another.
     probes: u64,
+    /// The trace of the current case, when recording ([`Executor::record`]).
+    rec: Option<Recorder>,
+    trace: CaseTrace,
+    /// Handles so far in the current case, and each one's last
+    /// getsockname port (for the ports of `@NAME`).
+    handles: Handle,
+    /// Time spent waiting for late kernel work, over the executor's life.
+    waited: Duration,
+    /// The floor's sockets and ports, kept between cases.
+    floor_socks: Vec<Option<Socket>>,
+    floor_ports: Vec<u16>,
 }
 
 impl<H: HostOps> SocketExec<H> {
     pub fn new(host: H) -> SocketExec<H> {
-        SocketExec { host, socks: Vec::new(), names: Vec::new(), syms: [0; 10], probes: 0 }
+        SocketExec {
+            host,
+            socks: Vec::new(),
+            names: Vec::new(),
+            syms: [0; 10],
+            probes: 0,
+            rec: None,
+            trace: CaseTrace::default(),
+            handles: 0,
+            waited: Duration::ZERO,
+            floor_socks: Vec::new(),
+            floor_ports: Vec::new(),
+        }
+    }
+
+    /// Numbers a socket for the trace.
+    fn sk(&mut self, sock: Socket) -> Sk {
+        let h = self.handles;
+        self.handles = self.handles.saturating_add(1);
+        Sk { sock, h, rec: self.rec.clone() }
+    }
+
+    fn call(&self, c: Call) {
+        if let Some(r) = &self.rec {
+            let mut r = r.borrow_mut();
+            if !r.paused {
+                r.calls.push(c);
+            }
+        }
+    }
+
+    /// A new socket from the OS layer, recorded.
+    fn new_socket(&mut self, kind: Kind, other: bool) -> io::Result<Sk> {
+        let sock = self.host.socket(kind, other)?;
+        let sk = self.sk(sock);
+        sk.call(Call::Socket { h: sk.h, kind, other });
+        Ok(sk)
+    }
+
+    /// Where a concrete port of the current case came from.
+    fn port_src(&self, port: u16) -> PortSrc {
+        if port == 0 {
+            return PortSrc::Zero;
+        }
+        if let Some(n) = (1..10).find(|&n| self.syms[n] == port) {
+            return PortSrc::Sym(n as u8);
+        }
+        // The newest socket whose getsockname gave this port.
+        let Some(rec) = &self.rec else { return PortSrc::Lit(port) };
+        let ports = &rec.borrow().ports;
+        match ports.iter().rposition(|&p| p == port) {
+            Some(h) => PortSrc::Name(h as Handle),
+            None => PortSrc::Lit(port),
+        }
     }
 
     fn held(&self, slot: Slot) -> Option<&Held> {
@@ -99,10 +236,6 @@ impl<H: HostOps> SocketExec<H> {
             Err(e) => self.host.outcome_of(&e),
         }
     }
-}
-
-fn local_port(s: &Socket) -> Option<u16> {
-    s.local_addr().ok().and_then(|a| a.as_socket()).map(|a| a.port()).filter(|&p| p != 0)
 }
 
 /// The sockaddr of a language address and a concrete port.
@@ -146,7 +279,7 @@ pub fn connect_with_sndtimeo(
 /// kernel closes a queue when its listener goes: with a RST.
 fn reset_taken(h: &mut Held) {
     for (s, _) in h.taken.drain(..) {
-        let _ = s.set_linger(Some(Duration::ZERO));
+        s.linger0();
     }
 }
 
@@ -165,15 +298,19 @@ impl<H: HostOps> SocketExec<H> {
 
     /// A fresh socket of `kind` sends one datagram or opens one connection
     /// to `addr:port`; the outcome names the case socket that got it.
+    /// Retries after the first look (for late kernel work) are waits: not
+    /// recorded, their time counted.
     fn probe(&mut self, kind: Kind, addr: Addr, port: u16, settle: bool) -> Outcome {
-        let mut prober = match self.host.socket(kind, false) {
+        let mut prober = match self.new_socket(kind, false) {
             Ok(s) => s,
             Err(e) => return self.host.outcome_of(&e),
         };
         let to = sockaddr(addr, port);
+        let src = self.port_src(port);
         match kind.proto {
             Proto::Tcp => {
-                if let Err(o) = self.host.connect(&prober, &to) {
+                prober.call(Call::Connect { h: prober.h, addr, port: src });
+                if let Err(o) = self.host.connect(&prober.sock, &to) {
                     return o;
                 }
                 // Rarely the kernel gives the prober the destination's port
@@ -184,37 +321,59 @@ impl<H: HostOps> SocketExec<H> {
                     if !me.is_some_and(|me| same_endpoint(&me, &to)) {
                         break;
                     }
-                    let _ = prober.set_linger(Some(Duration::ZERO));
-                    prober = match self.host.socket(kind, false) {
+                    prober.linger0();
+                    prober = match self.new_socket(kind, false) {
                         Ok(s) => s,
                         Err(e) => return self.host.outcome_of(&e),
                     };
-                    if let Err(o) = self.host.connect(&prober, &to) {
+                    prober.call(Call::Connect { h: prober.h, addr, port: src });
+                    if let Err(o) = self.host.connect(&prober.sock, &to) {
                         return o;
                     }
                 }
                 let Ok(me) = prober.local_addr() else { return Outcome::ToNone };
-                let mut found: Option<(usize, Socket)> = None;
-                let t0 = std::time::Instant::now();
+                let mut found: Option<(usize, Sk)> = None;
+                let t0 = Instant::now();
+                let mut first = true;
                 loop {
-                    for (slot, h) in self.socks.iter_mut().enumerate() {
-                        let Some(h) = h.as_mut().filter(|h| h.listening && h.kind.proto == Proto::Tcp) else {
+                    for slot in 0..self.socks.len() {
+                        let Some(h) = self.socks[slot].as_ref().filter(|h| h.listening && h.kind.proto == Proto::Tcp)
+                        else {
                             continue;
                         };
+                        let lh = h.sock.h;
                         // Take everything queued, keeping the case's own
                         // connections in order for its later accepts.
-                        while let Ok((s, peer)) = h.sock.accept() {
+                        loop {
+                            let r = self.socks[slot].as_ref().expect("listener").sock.sock.accept();
+                            let Ok((s, peer)) = r else {
+                                if first {
+                                    self.call(Call::Accept { h: lh, new: None });
+                                }
+                                break;
+                            };
+                            let sk = self.sk(s);
+                            self.call(Call::Accept { h: lh, new: Some(sk.h) });
+                            let h = self.socks[slot].as_mut().expect("listener");
                             if found.is_none() && same_endpoint(&peer, &me) {
-                                found = Some((slot, s));
+                                found = Some((slot, sk));
                             } else {
-                                h.taken.push_back((s, h.linger0));
+                                h.taken.push_back((sk, h.linger0));
                             }
                         }
                     }
                     if found.is_some() || !settle || t0.elapsed() > SETTLE {
                         break;
                     }
+                    if first {
+                        first = false;
+                        self.pause_recording();
+                    }
                     std::thread::sleep(Duration::from_micros(200));
+                }
+                if !first {
+                    self.waited += t0.elapsed();
+                    self.resume_recording();
                 }
                 // The prober closes first: TIME_WAIT falls on its own port.
                 drop(prober);
@@ -229,39 +388,79 @@ impl<H: HostOps> SocketExec<H> {
             }
             Proto::Udp => {
                 self.probes += 1;
-                let token = format!("sockdiff probe {:x}.{}", std::process::id(), self.probes);
-                if let Err(e) = prober.connect(&to).and_then(|_| prober.send(token.as_bytes())) {
+                let mut token = [0u8; 24];
+                token[..8].copy_from_slice(b"sockdiff");
+                token[8..12].copy_from_slice(&std::process::id().to_le_bytes());
+                token[12..20].copy_from_slice(&self.probes.to_le_bytes());
+                prober.call(Call::ConnectRaw { h: prober.h, addr, port: src });
+                if let Err(e) = prober.sock.connect(&to) {
                     return self.host.outcome_of(&e);
                 }
-                let t0 = std::time::Instant::now();
+                prober.call(Call::Send { h: prober.h });
+                if let Err(e) = prober.sock.send(&token) {
+                    return self.host.outcome_of(&e);
+                }
+                let t0 = Instant::now();
+                let mut first = true;
                 let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 64];
-                loop {
-                    let mut got = Vec::new();
+                let outcome = loop {
+                    // Which sockets got this probe's datagram (at most two are told apart).
+                    let mut got: [Option<usize>; 2] = [None, None];
+                    let mut many = false;
                     for (slot, h) in self.socks.iter().enumerate() {
                         let Some(h) = h.as_ref().filter(|h| h.kind.proto == Proto::Udp) else { continue };
                         // Drain the queue; only this probe's datagram counts.
-                        while let Ok(n) = h.sock.recv(&mut buf) {
-                            let bytes: Vec<u8> = buf[..n].iter().map(|b| unsafe { b.assume_init() }).collect();
-                            if bytes == token.as_bytes() {
-                                got.push(slot);
+                        loop {
+                            h.sock.call(Call::Recv { h: h.sock.h });
+                            let Ok(n) = h.sock.sock.recv(&mut buf) else { break };
+                            let mine = n == token.len()
+                                && buf[..n].iter().zip(&token).all(|(b, t)| unsafe { b.assume_init() } == *t);
+                            if mine {
+                                match got {
+                                    [None, _] => got[0] = Some(slot),
+                                    _ => many = true,
+                                }
                             }
                         }
                     }
-                    match got.as_slice() {
-                        [one] => return self.name_of(*one),
-                        [] => {}
-                        _ => return Outcome::ToNone,
+                    match (got[0], many) {
+                        (Some(one), false) => break self.name_of(one),
+                        (Some(_), true) => break Outcome::ToNone,
+                        _ => {}
                     }
                     // Port unreachable came back: nobody has it.
-                    if let Ok(Some(_)) = prober.take_error() {
-                        return Outcome::ToNone;
+                    prober.call(Call::TakeError { h: prober.h });
+                    if let Ok(Some(_)) = prober.sock.take_error() {
+                        break Outcome::ToNone;
                     }
                     if t0.elapsed() > if settle { SETTLE } else { PROBE_WAIT } {
-                        return Outcome::ToNone;
+                        break Outcome::ToNone;
+                    }
+                    if first {
+                        first = false;
+                        self.pause_recording();
                     }
                     std::thread::sleep(Duration::from_micros(200));
+                };
+                if !first {
+                    self.waited += t0.elapsed();
+                    self.resume_recording();
                 }
+                outcome
             }
+        }
+    }
+
+    /// Stops recording for a wait (its retries are not floor work).
+    fn pause_recording(&mut self) {
+        if let Some(r) = &self.rec {
+            r.borrow_mut().paused = true;
+        }
+    }
+
+    fn resume_recording(&mut self) {
+        if let Some(r) = &self.rec {
+            r.borrow_mut().paused = false;
         }
     }
 }
@@ -271,19 +470,24 @@ impl<H: HostOps> Executor for SocketExec<H> {
         self.end();
         self.socks.clear();
         self.socks.resize_with(prog.slots(), || None);
-        self.names = prog.names.clone();
+        self.names.clone_from(&prog.names);
         let mut used = [false; 10];
         let mut refs = false;
         for op in &prog.ops {
             match op.port() {
-                Some(crate::case::PortRef::Sym(n)) => used[n as usize] = true,
-                Some(crate::case::PortRef::Of(_)) => refs = true,
+                Some(PortRef::Sym(n)) => used[n as usize] = true,
+                Some(PortRef::Of(_)) => refs = true,
                 _ => {}
             }
         }
         self.host.begin_case(refs, used.iter().filter(|u| **u).count())?;
         for (n, u) in used.iter().enumerate() {
             self.syms[n] = if *u { self.host.take_port()? } else { 0 };
+        }
+        self.handles = 0;
+        if let Some(r) = &self.rec {
+            *r.borrow_mut() = Rec::default();
+            self.trace = CaseTrace { syms: used, port_refs: refs, handles: 0, calls: Vec::new() };
         }
         Ok(())
     }
@@ -296,7 +500,7 @@ impl<H: HostOps> Executor for SocketExec<H> {
         let ebadf = StepResult { outcome: Outcome::Err(Errno::EBADF), local_port: None };
         let plain = |outcome| StepResult { outcome, local_port: None };
         match *op {
-            Op::Socket { slot, kind, other } => match self.host.socket(kind, other) {
+            Op::Socket { slot, kind, other } => match self.new_socket(kind, other) {
                 Ok(sock) => {
                     let r = sock.set_nonblocking(true);
                     self.socks[slot as usize] = Some(Held::new(sock, kind, false, false));
@@ -306,7 +510,8 @@ impl<H: HostOps> Executor for SocketExec<H> {
             },
             Op::Set { slot, opt, on } => {
                 let Some(h) = self.held(slot) else { return ebadf };
-                let outcome = match self.host.set_option(&h.sock, opt, on) {
+                h.sock.call(Call::SetOpt { h: h.sock.h, opt, on });
+                let outcome = match self.host.set_option(&h.sock.sock, opt, on) {
                     Ok(()) => Outcome::Ok,
                     Err(o) => o,
                 };
@@ -318,16 +523,19 @@ impl<H: HostOps> Executor for SocketExec<H> {
                 plain(outcome)
             }
             Op::Bind { slot, addr, .. } => {
+                let src = self.port_src(port);
                 let Some(h) = self.held(slot) else { return ebadf };
-                let r = h.sock.bind(&sockaddr(addr, port));
-                let local = if r.is_ok() { local_port(&h.sock) } else { None };
+                h.sock.call(Call::Bind { h: h.sock.h, addr, port: src });
+                let r = h.sock.sock.bind(&sockaddr(addr, port));
+                let local = if r.is_ok() { h.sock.local_port() } else { None };
                 StepResult { outcome: self.result(r), local_port: local }
             }
             Op::Listen { slot } => {
                 let Some(h) = self.held(slot) else { return ebadf };
-                let r = h.sock.listen(BACKLOG);
+                h.sock.call(Call::Listen { h: h.sock.h });
+                let r = h.sock.sock.listen(BACKLOG);
                 // Even a failed listen may have taken a port (Linux role-lock).
-                let local = local_port(&h.sock);
+                let local = h.sock.local_port();
                 if r.is_ok() {
                     if let Some(h) = self.socks[slot as usize].as_mut() {
                         h.listening = true;
@@ -336,10 +544,12 @@ impl<H: HostOps> Executor for SocketExec<H> {
                 StepResult { outcome: self.result(r), local_port: local }
             }
             Op::Connect { slot, addr, .. } => {
+                let src = self.port_src(port);
                 let Some(h) = self.held(slot) else { return ebadf };
-                let r = self.host.connect(&h.sock, &sockaddr(addr, port));
+                h.sock.call(Call::Connect { h: h.sock.h, addr, port: src });
+                let r = self.host.connect(&h.sock.sock, &sockaddr(addr, port));
                 // Even a failed connect may have bound the socket (UDP).
-                let local = local_port(&h.sock);
+                let local = h.sock.local_port();
                 let ok = r.is_ok() && h.kind.proto == Proto::Tcp;
                 if ok {
                     if let Some(h) = self.socks[slot as usize].as_mut() {
@@ -355,20 +565,39 @@ impl<H: HostOps> Executor for SocketExec<H> {
                     self.socks[slot as usize] = Some(Held::new(sock, kind, true, linger0));
                     return plain(Outcome::Ok);
                 }
-                let linger0 = l.linger0;
-                let t0 = std::time::Instant::now();
-                let mut r = l.sock.accept();
+                let (linger0, lh) = (l.linger0, l.sock.h);
+                let t0 = Instant::now();
+                self.call(Call::Accept { h: lh, new: None });
+                let accept = |me: &Self| me.socks[listener as usize].as_ref().expect("listener").sock.sock.accept();
+                let mut r = accept(self);
+                let waits = settle && r.as_ref().is_err_and(|e| e.kind() == io::ErrorKind::WouldBlock);
+                if waits {
+                    self.pause_recording();
+                }
                 while settle
                     && t0.elapsed() < SETTLE
                     && r.as_ref().is_err_and(|e| e.kind() == io::ErrorKind::WouldBlock)
                 {
                     std::thread::sleep(Duration::from_micros(200));
-                    r = l.sock.accept();
+                    r = accept(self);
+                }
+                if waits {
+                    self.waited += t0.elapsed();
+                    self.resume_recording();
                 }
                 match r {
                     Ok((sock, _)) => {
-                        let r = sock.set_nonblocking(true);
-                        self.socks[slot as usize] = Some(Held::new(sock, kind, true, linger0));
+                        let sk = self.sk(sock);
+                        if !waits {
+                            // The accept that returned it, not the "nothing yet" recorded above.
+                            if let Some(rec) = &self.rec {
+                                if let Some(Call::Accept { new, .. }) = rec.borrow_mut().calls.last_mut() {
+                                    *new = Some(sk.h);
+                                }
+                            }
+                        }
+                        let r = sk.set_nonblocking(true);
+                        self.socks[slot as usize] = Some(Held::new(sk, kind, true, linger0));
                         plain(self.result(r))
                     }
                     Err(e) => plain(self.host.outcome_of(&e)),
@@ -391,12 +620,142 @@ impl<H: HostOps> Executor for SocketExec<H> {
         for mut h in self.socks.iter_mut().filter_map(|h| h.take()) {
             reset_taken(&mut h);
             if h.kind.proto == Proto::Tcp {
-                let _ = h.sock.set_linger(Some(Duration::ZERO));
+                h.sock.linger0();
+            }
+        }
+        if let Some(r) = &self.rec {
+            let mut r = r.borrow_mut();
+            if !r.calls.is_empty() {
+                self.trace.calls = std::mem::take(&mut r.calls);
+                self.trace.handles = self.handles as usize;
             }
         }
     }
 
     fn supports_probe(&self) -> bool {
         true
+    }
+
+    fn record(&mut self, on: bool) {
+        self.rec = on.then(|| Rc::new(RefCell::new(Rec::default())));
+    }
+
+    fn take_trace(&mut self) -> Option<CaseTrace> {
+        self.rec.as_ref()?;
+        Some(std::mem::take(&mut self.trace))
+    }
+
+    fn waited(&self) -> Duration {
+        self.waited
+    }
+
+    fn replay(&mut self, t: &CaseTrace) -> Result<u64, ExecError> {
+        self.host.begin_case(t.port_refs, t.syms.iter().filter(|u| **u).count())?;
+        let mut syms = [0u16; 10];
+        for (n, u) in t.syms.iter().enumerate() {
+            if *u {
+                syms[n] = self.host.take_port()?;
+            }
+        }
+        let socks = &mut self.floor_socks;
+        let ports = &mut self.floor_ports;
+        socks.clear();
+        socks.resize_with(t.handles, || None);
+        ports.clear();
+        ports.resize(t.handles, 0);
+        let port_of = |ports: &[u16], p: PortSrc| match p {
+            PortSrc::Sym(n) => syms[n as usize],
+            PortSrc::Zero => 0,
+            PortSrc::Name(h) => ports.get(h as usize).copied().unwrap_or(0),
+            PortSrc::Lit(p) => p,
+        };
+        let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 64];
+        let mut n = 0;
+        fn sock(socks: &[Option<Socket>], h: Handle) -> Option<&Socket> {
+            socks.get(h as usize).and_then(|s| s.as_ref())
+        }
+        for c in &t.calls {
+            match *c {
+                Call::Socket { h, kind, other } => {
+                    if let Some(s) = socks.get_mut(h as usize) {
+                        *s = self.host.socket(kind, other).ok();
+                    }
+                }
+                Call::Nonblock { h, on } => {
+                    if let Some(s) = sock(socks, h) {
+                        let _ = s.set_nonblocking(on);
+                    }
+                }
+                Call::SetOpt { h, opt, on } => {
+                    if let Some(s) = sock(socks, h) {
+                        let _ = self.host.set_option(s, opt, on);
+                    }
+                }
+                Call::Linger0 { h } => {
+                    if let Some(s) = sock(socks, h) {
+                        let _ = s.set_linger(Some(Duration::ZERO));
+                    }
+                }
+                Call::Bind { h, addr, port } => {
+                    if let Some(s) = sock(socks, h) {
+                        let _ = s.bind(&sockaddr(addr, port_of(ports, port)));
+                    }
+                }
+                Call::Listen { h } => {
+                    if let Some(s) = sock(socks, h) {
+                        let _ = s.listen(BACKLOG);
+                    }
+                }
+                Call::Connect { h, addr, port } => {
+                    if let Some(s) = sock(socks, h) {
+                        let _ = self.host.connect(s, &sockaddr(addr, port_of(ports, port)));
+                    }
+                }
+                Call::ConnectRaw { h, addr, port } => {
+                    if let Some(s) = sock(socks, h) {
+                        let _ = s.connect(&sockaddr(addr, port_of(ports, port)));
+                    }
+                }
+                Call::GetSockName { h } => {
+                    if let Some(s) = sock(socks, h) {
+                        let p = s.local_addr().ok().and_then(|a| a.as_socket()).map_or(0, |a| a.port());
+                        ports[h as usize] = p;
+                    }
+                }
+                Call::Accept { h, new } => {
+                    let got = sock(socks, h).and_then(|s| s.accept().ok()).map(|(s, _)| s);
+                    if let (Some(new), Some(slot)) = (new, new.and_then(|x| socks.get_mut(x as usize))) {
+                        let _ = new;
+                        *slot = got;
+                    }
+                }
+                Call::Send { h } => {
+                    if let Some(s) = sock(socks, h) {
+                        let _ = s.send(b"sockdiff floor");
+                    }
+                }
+                Call::Recv { h } => {
+                    if let Some(s) = sock(socks, h) {
+                        let _ = s.recv(&mut buf);
+                    }
+                }
+                Call::TakeError { h } => {
+                    if let Some(s) = sock(socks, h) {
+                        let _ = s.take_error();
+                    }
+                }
+                Call::Close { h } => {
+                    if let Some(s) = socks.get_mut(h as usize) {
+                        *s = None;
+                    }
+                }
+            }
+            n += c.syscalls();
+        }
+        for s in socks.iter().flatten() {
+            let _ = s.set_linger(Some(Duration::ZERO));
+        }
+        socks.clear();
+        Ok(n)
     }
 }

@@ -16,6 +16,7 @@
 
 pub mod core;
 pub mod ports;
+pub mod trace;
 #[cfg(unix)]
 mod unix;
 
@@ -152,6 +153,19 @@ pub trait Executor {
 
     /// Whether this executor can run `probe`.
     fn supports_probe(&self) -> bool;
+
+    /// Records the system calls of each case from now on (or stops).
+    fn record(&mut self, on: bool);
+
+    /// The system calls of the last case, if recording.
+    fn take_trace(&mut self) -> Option<trace::CaseTrace>;
+
+    /// How long this executor has waited for late kernel work (settle).
+    fn waited(&self) -> std::time::Duration;
+
+    /// Makes a recorded case's system calls again, on fresh ports, with
+    /// nothing else: the floor of `bench`. Returns how many calls it made.
+    fn replay(&mut self, t: &trace::CaseTrace) -> Result<u64, ExecError>;
 }
 
 /// Makes the executor of this host for one worker thread. `worker` of
