@@ -21,4 +21,5 @@ pub mod platform;
 pub mod render;
 pub mod report;
 pub mod run;
+pub mod say;
 pub mod session;

@@ -1,9 +1,14 @@
-//! CI renderings (JUnit XML, Markdown) made only from the CSV rows a run
-//! wrote, so they cannot disagree with the CSV.
+//! Renderings: the CI files (JUnit XML, Markdown) made only from the CSV
+//! rows a run wrote, so they cannot disagree with the CSV; colour for a
+//! terminal ([`paint`]).
 
 use crate::corpus::CorpusRow;
 use crate::report::{MismatchRow, Summary};
 use std::fmt::Write;
+
+pub mod html;
+pub mod paint;
+pub mod predict;
 
 /// Escapes text for XML attributes and content.
 fn xml(s: &str) -> String {

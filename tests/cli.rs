@@ -113,17 +113,51 @@ fn bad_input_gives_one_line_errors_that_name_the_place() {
     one_line_error(&["predict", f.to_str().unwrap()], ":2:11: connect may only target loopback");
     let f = write(&d, "noport.case", "a = socket tcp4\nb = socket tcp4\nbind b 0.0.0.0:@a\n");
     one_line_error(&["predict", f.to_str().unwrap()], ":3: @a names a socket that holds no port here");
-    one_line_error(&["predict", "does/not/exist.case"], "does/not/exist.case:0:0: cannot read");
+    // A file that cannot be read has no position to name.
+    one_line_error(&["predict", "does/not/exist.case"], "error: does/not/exist.case: cannot read");
     one_line_error(
         &["predict", "--platform", "solaris", "corpus/linux/bind/family-mismatch.case"],
         "unknown platform 'solaris'",
     );
     one_line_error(&["fuzz", "--duration", "5x"], "unknown unit 'x'");
+    one_line_error(&["fuzz", "-j", "0"], "0 workers cannot run anything");
+    one_line_error(&["matrix", "--jobs", "0"], "0 workers cannot run anything");
     // An --out that cannot hold a run folder (its parent is a file).
     let blocker = write(&d, "file", "not a folder");
     let out = blocker.join("reports");
     one_line_error(&["fuzz", "--cases", "1", "--out", out.to_str().unwrap()], "cannot create the run folder");
     std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// The conventions of command-line tools: bare `sockdiff` shows the help
+/// and exits 2, completions and a man page, no colour into a pipe unless
+/// asked, and `NO_COLOR` honoured.
+#[test]
+fn conventions_of_the_rust_cli_world() {
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("Usage: sockdiff [OPTIONS] <COMMAND>"), "{}", stderr(&o));
+    let o = run(&["corpus"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("check"), "{}", stderr(&o));
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let o = run(&["completions", shell]);
+        assert_eq!(o.status.code(), Some(0), "{shell}");
+        assert!(stdout(&o).contains("predict"), "{shell}");
+    }
+    let o = run(&["man"]);
+    assert!(stdout(&o).starts_with(".ie") && stdout(&o).contains(".SH NAME"), "{}", stdout(&o));
+    let o = run(&["man", "predict"]);
+    assert!(stdout(&o).contains("sockdiff\\-predict"), "{}", stdout(&o));
+    one_line_error(&["man", "nope"], "no command 'nope'");
+    let f = "corpus/linux/listen/listen-rechecks.case";
+    let plain = stdout(&run(&["predict", "--platform", "linux", f]));
+    assert!(!plain.contains('\x1b'), "{plain}");
+    let coloured = stdout(&run(&["--color", "always", "predict", "--platform", "linux", f]));
+    assert!(coloured.contains("\x1b[31mEADDRINUSE\x1b[0m"), "{coloured}");
+    let o =
+        bin().args(["predict", "--platform", "linux", f]).env("NO_COLOR", "1").current_dir(root()).output().unwrap();
+    assert_eq!(stdout(&o), plain);
 }
 
 #[test]
@@ -273,4 +307,44 @@ fn predict_takes_build_variants() {
         "--platform linux+nope: unknown variant '+nope' of linux (known variants: role-lock)",
     );
     one_line_error(&["predict", "--platform", "windows+role-lock", f], "unknown variant '+role-lock' of windows");
+}
+
+/// The cross-OS table: any comma list of platforms, one header row, one
+/// outcome column per platform, a mark where their sets differ; CSV keeps
+/// SPEC §4's columns and JSON has the same fields for one file or many.
+#[test]
+fn predict_compares_any_list_of_platforms() {
+    let f = "corpus/windows/seed/exclusive-then-plain.case";
+    let o = run(&["predict", "--platform", "linux,windows,wine", f]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[1].starts_with("step    statement") && lines[1].ends_with("linux        windows     wine"), "{text}");
+    assert!(text.contains("   7  ≠ bind b 127.0.0.1:P1        EADDRINUSE   EACCES      EACCES"), "{text}");
+    assert!(text.contains("3 of 11 statements where the platforms' outcome sets differ"), "{text}");
+    let o = run(&["predict", "--platform", "all,wine", "--format", "csv", f]);
+    let csv = stdout(&o);
+    assert!(csv.starts_with("platform,step,statement,outcome,rule\n"), "{csv}");
+    assert_eq!(csv.lines().count(), 1 + 5 * 11);
+    let o = run(&["predict", "--platform", "host,windows", "--format", "csv", f]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("windows,7,bind b 127.0.0.1:P1,EACCES,windows.tcp.same-excl-old"));
+    // --explain adds each rule's meaning.
+    let text = stdout(&run(&["predict", "--platform", "windows", "--explain", f]));
+    assert!(text.contains("a plain second bind") || text.contains("the holder has SO_EXCLUSIVEADDRUSE"), "{text}");
+    // JSON: the same fields with one platform and one file as with several.
+    for args in [&["--platform", "linux", f][..], &["--platform", "all", f, "corpus/windows/seed/both-options.case"]] {
+        let mut all = vec!["predict", "--format", "json"];
+        all.extend_from_slice(args);
+        let o = run(&all);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(v["command"], "predict");
+        for row in v["rows"].as_array().unwrap() {
+            let mut keys: Vec<&String> = row.as_object().unwrap().keys().collect();
+            keys.sort();
+            assert_eq!(keys, ["file", "outcome", "platform", "rule", "statement", "step"]);
+            assert!(row["outcome"].is_array());
+        }
+    }
 }

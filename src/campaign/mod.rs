@@ -195,7 +195,7 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
         (Some(n), Some(t)) => Some(n.min(t)),
         (n, t) => n.or(t),
     };
-    eprintln!(
+    crate::info!(
         "sockdiff {}: seed {seed}, {jobs} worker(s), model {}, {}; report: {}",
         a.label,
         model.spec(),
@@ -368,7 +368,7 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
         }
     }
     let c = &summary.counts;
-    eprintln!(
+    crate::info!(
         "{} cases ({:.0}/s), {} statements, {} mismatch(es), {} flaky, {} skipped, {} repeat(s); rules fired {}/{}",
         c.cases,
         summary.throughput.cases_per_s,
@@ -380,7 +380,7 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
         summary.coverage.fired,
         summary.coverage.total
     );
-    eprintln!("report: {}", dir.path.display());
+    crate::info!("report: {}", dir.path.display());
     if let Some(e) = fatal {
         return Err(anyhow!(e));
     }

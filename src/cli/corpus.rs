@@ -89,7 +89,7 @@ fn run_all(paths: &[PathBuf], platform: &str, live: &LiveArgs) -> Result<(Sessio
     })?;
     for ((path, _, _), r) in loaded.iter().zip(&runs) {
         if let run::Verdict::Invalid { index, why } = &r.verdict {
-            bail!("{}:{}: {why} (invalid case)", path.display(), super::line_of(path, *index));
+            bail!("{}: {why} (invalid case)", super::place(path, *index));
         }
     }
     Ok((session, loaded.into_iter().zip(runs).map(|((p, c, _), r)| (p, c, r)).collect()))

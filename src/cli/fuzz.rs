@@ -22,7 +22,7 @@ pub struct FuzzArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Worker threads (default: one per CPU).
-    #[arg(long)]
+    #[arg(short, long, value_parser = super::jobs)]
     pub jobs: Option<usize>,
     /// Folder in which the run folder is made.
     #[arg(long, default_value = "reports")]
@@ -100,7 +100,10 @@ pub fn run(a: FuzzArgs) -> Result<u8> {
         save_corpus: a.save_corpus,
         session: &session,
     };
-    Ok(run_campaign(&c)?.code)
+    let done = run_campaign(&c)?;
+    // The run folder on stdout, for scripts (everything else went to stderr).
+    super::print_run_dir(&done.dir)?;
+    Ok(done.code)
 }
 
 #[cfg(test)]

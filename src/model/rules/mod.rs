@@ -44,6 +44,11 @@ pub const TABLES: &[&[Rule]] = &[LINUX_RULES, BSD_RULES, FREEBSD_RULES, MACOS_RU
 pub static RULES: std::sync::LazyLock<Vec<Rule>> =
     std::sync::LazyLock::new(|| TABLES.iter().flat_map(|t| t.iter().copied()).collect());
 
+/// The rule with this id.
+pub fn find(id: &str) -> Option<&'static Rule> {
+    TABLES.iter().flat_map(|t| t.iter()).find(|r| r.id == id)
+}
+
 /// A version range: `since` inclusive, `until` exclusive; `None` is open.
 pub type Range = (Option<&'static [u32]>, Option<&'static [u32]>);
 
