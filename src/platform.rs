@@ -132,6 +132,12 @@ impl ModelSpec {
         ModelSpec::versioned(self.platform, self.version.clone())
     }
 
+    /// The platform and version without variants, as a user writes it
+    /// (`linux@6.18`, `macos`).
+    pub fn platform_version(&self) -> String {
+        self.upstream().to_string()
+    }
+
     /// Whether variant `name` is part of this spec.
     pub fn has(&self, name: &str) -> bool {
         self.variants.contains(name)

@@ -348,3 +348,22 @@ fn predict_compares_any_list_of_platforms() {
         }
     }
 }
+
+/// Versions are checked: outside what a model knows is refused with the
+/// range; between known versions a note says whose rules apply.
+#[test]
+fn versions_outside_a_model_are_refused() {
+    let f = "corpus/linux/listen/listen-rechecks.case";
+    one_line_error(
+        &["predict", "--platform", "linux@9.9", f],
+        "newer than the newest version the linux model knows (it knows linux 4.14 to 6.18)",
+    );
+    one_line_error(&["predict", "--platform", "macos@99", f], "it knows macos 15");
+    one_line_error(&["predict", "--platform", "freebsd@10", f], "older than the oldest");
+    one_line_error(&["replay", "--platform", "linux@2.6", f], "older than the oldest");
+    let o = run(&["predict", "--platform", "linux@6.7", f]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("uses those for linux 4.14 up to 6.8"), "{}", stderr(&o));
+    let o = run(&["-q", "predict", "--platform", "linux@6.7", f]);
+    assert_eq!(stderr(&o), "");
+}

@@ -362,3 +362,18 @@ fn a_normal_user_runs_cases_in_a_user_namespace() {
     assert!(out.contains("skipped: 'as other' needs root"), "{out}");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// A case run for real here against another OS's model says so, in one
+/// line on stderr.
+#[cfg(target_os = "linux")]
+#[test]
+fn replay_against_a_foreign_model_says_so() {
+    if !live_allowed("foreign") {
+        return;
+    }
+    let o = run(&["replay", "--platform", "windows", "corpus/windows/seed/both-options.case"]);
+    let err = stderr(&o);
+    let notes: Vec<&str> = err.lines().filter(|l| l.contains("diffed against the windows model")).collect();
+    assert_eq!(notes.len(), 1, "{err}");
+    assert!(notes[0].starts_with("note: the cases run for real on this linux host"), "{err}");
+}

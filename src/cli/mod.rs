@@ -346,12 +346,15 @@ pub fn open_session(live: &LiveArgs, platform: &str, what: &str) -> Result<Sessi
     for w in &session.prep.warnings {
         eprintln!("warning: {w}");
     }
+    for n in &session.notes {
+        eprintln!("note: {n}");
+    }
     if let Some(c) = &session.calibration {
         for p in &c.probes {
-            eprintln!("calibration: {}", p.describe());
+            crate::info!("calibration: {}", p.describe());
         }
         if !c.probes.is_empty() {
-            eprintln!("calibration: host model {}", c.spec);
+            crate::info!("calibration: host model {}", c.spec);
         }
     }
     Ok(session)
@@ -440,6 +443,11 @@ pub fn line_of(path: &Path, index: usize) -> usize {
 
 fn predict(a: PredictArgs) -> Result<u8> {
     let specs = platforms(&a.platform)?;
+    for s in &specs {
+        if let Some(n) = model::versions::rules_note(s) {
+            crate::info!("note: {n}");
+        }
+    }
     let host = HostSettings::default();
     let models: Vec<Box<dyn Model>> = specs.iter().map(|s| model_for(s, &host)).collect::<Result<_>>()?;
     let files = case_files(&a.files)?;
