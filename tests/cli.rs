@@ -367,3 +367,31 @@ fn versions_outside_a_model_are_refused() {
     let o = run(&["-q", "predict", "--platform", "linux@6.7", f]);
     assert_eq!(stderr(&o), "");
 }
+
+/// Every output path is tested before anything is written: a refused one
+/// stops the command with exit 2 and leaves no run folder (nor any other
+/// output) behind.
+#[cfg(target_os = "linux")]
+#[test]
+fn refused_output_paths_leave_nothing_behind() {
+    let d = tmp("refused-outputs");
+    let out = d.join("reports");
+    let o = out.to_str().unwrap();
+    let junit = d.join("j.xml");
+    for (args, want) in [
+        (vec!["fuzz", "--cases", "1", "--out", o, "--junit", "/proc/x/y.xml"], "--junit /proc/x/y.xml: cannot write"),
+        (vec!["fuzz", "--cases", "1", "--out", o, "--save-corpus", "/proc/x"], "--save-corpus /proc/x"),
+        (vec!["fuzz", "--cases", "1", "--out", o, "--markdown", "/proc/m.md"], "--markdown /proc/m.md"),
+        (vec!["matrix", "--out", o, "--junit", "/proc/x/y.xml"], "--junit /proc/x/y.xml"),
+        (vec!["fuzz", "--cases", "1", "--out", "/proc/r", "--junit", junit.to_str().unwrap()], "--out /proc/r"),
+        (vec!["corpus", "check", "corpus/linux/listen", "--csv", "/proc/c.csv"], "--csv /proc/c.csv"),
+        (vec!["minimize", "corpus/linux/listen/listen-rechecks.case", "--out", "/proc/m.case"], "--out /proc/m.case"),
+        (vec!["report", "render", o, "--junit", "/proc/x/j.xml"], "--junit /proc/x/j.xml"),
+        (vec!["generate", "--seed", "1", "--out", "/proc/g"], "--out /proc/g"),
+    ] {
+        one_line_error(&args, want);
+        assert!(!out.exists(), "{args:?} left {}", out.display());
+        assert!(!junit.exists(), "{args:?} left {}", junit.display());
+    }
+    remove(&d);
+}

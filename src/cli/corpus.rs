@@ -8,7 +8,7 @@ use crate::platform::ModelSpec;
 use crate::report::write_atomic;
 use crate::run::{self, CaseRun};
 use crate::session::Session;
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use clap::{Args, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -105,13 +105,10 @@ fn check(a: CheckArgs) -> Result<u8> {
         };
         spec.platform
     };
-    for out in [&a.csv, &a.junit, &a.markdown].into_iter().flatten() {
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(out)
-            .with_context(|| format!("{}", out.display()))?;
-    }
+    super::check_outputs(
+        &[],
+        &[("--csv", a.csv.as_deref()), ("--junit", a.junit.as_deref()), ("--markdown", a.markdown.as_deref())],
+    )?;
     let dir = a.dir.clone().unwrap_or_else(|| default_dir(platform));
     let (session, runs) = run_all(std::slice::from_ref(&dir), &a.platform, &a.live)?;
     // Records are compared for the model's own version and variant set:

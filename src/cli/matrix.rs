@@ -38,7 +38,10 @@ pub struct MatrixArgs {
 }
 
 pub fn run(a: MatrixArgs) -> Result<u8> {
-    check_outputs(&a.out, &[&a.junit, &a.markdown])?;
+    check_outputs(
+        &[("--out", Some(&a.out))],
+        &[("--junit", a.junit.as_deref()), ("--markdown", a.markdown.as_deref())],
+    )?;
     let session = open_session(&a.live, &a.platform, "matrix")?;
     let all = cells(session.model.spec().platform);
     let matrix = Matrix { cells: all.into_iter().step_by(a.every as usize).collect() };

@@ -319,12 +319,20 @@ pub fn platforms(arg: &str) -> Result<Vec<ModelSpec>> {
     Ok(out)
 }
 
-/// Checks the output paths of a campaign before any work: the folder run
-/// folders go in, and the extra files asked for.
-pub fn check_outputs(out: &Path, files: &[&Option<PathBuf>]) -> Result<()> {
-    crate::report::check_out_dir(out).with_context(|| format!("--out {}", out.display()))?;
-    for f in files.iter().copied().flatten() {
-        crate::report::check_out_file(f)?;
+/// Checks every output path of a command before any work, so a refused
+/// one stops it before anything is written (nothing is made here):
+/// folders (`--out`, `--save-corpus`) and files (`--junit`, …), each
+/// named by its option in the error.
+pub fn check_outputs(dirs: &[(&str, Option<&Path>)], files: &[(&str, Option<&Path>)]) -> Result<()> {
+    for (flag, d) in dirs {
+        if let Some(d) = d {
+            crate::report::check_out_dir(d).with_context(|| format!("{flag} {}", d.display()))?;
+        }
+    }
+    for (flag, f) in files {
+        if let Some(f) = f {
+            crate::report::check_out_file(f).with_context(|| format!("{flag} {}", f.display()))?;
+        }
     }
     Ok(())
 }
@@ -552,14 +560,8 @@ fn minimize(a: MinimizeArgs) -> Result<u8> {
         platforms(&a.platform)?;
     }
     let (case, prog) = load(&a.file)?;
-    if let Some(out) = &a.out {
-        // Fail before the work if the result cannot be written.
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(out)
-            .with_context(|| format!("--out {}", out.display()))?;
-    }
+    // Fail before the work if the result cannot be written.
+    check_outputs(&[], &[("--out", a.out.as_deref())])?;
     let session = open_session(&a.live, &a.platform, "minimize")?;
     let model = &session.model;
     let t0 = std::time::Instant::now();

@@ -106,6 +106,7 @@ fn fingerprint_fields(s: &Summary) -> BTreeMap<String, String> {
 }
 
 fn diff(a: DiffArgs) -> Result<u8> {
+    super::check_outputs(&[], &[("--csv", a.csv.as_deref())])?;
     let (old_rows, old_sum) = load_run(&a.old)?;
     let (new_rows, new_sum) = load_run(&a.new)?;
     let mut rows: Vec<DiffRow> = Vec::new();
@@ -191,6 +192,7 @@ fn diff(a: DiffArgs) -> Result<u8> {
 }
 
 fn render(a: RenderArgs) -> Result<u8> {
+    super::check_outputs(&[], &[("--junit", a.junit.as_deref()), ("--markdown", a.markdown.as_deref())])?;
     let (rows, summary) = load_run(&a.run)?;
     if let Some(p) = &a.junit {
         write_atomic(p, crate::render::junit_fuzz(&rows, &summary).as_bytes())?;
