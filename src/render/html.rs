@@ -264,7 +264,7 @@ pub fn run_page(summary: &Summary, counts: &Counts, finished: bool, findings: &[
         summary.coverage.fired, summary.coverage.total
     );
     for (id, n) in &all {
-        let w = if *n == 0 { 0.0 } else { 1.0 + 99.0 * ((*n as f64).ln_1p() / top.ln_1p()) };
+        let w = if *n == 0 { 0.0 } else { 1.0 + 84.0 * ((*n as f64).ln_1p() / top.ln_1p()) };
         let _ = writeln!(
             b,
             "<tr class=\"rule-row\"><td class=\"{}\"><code>{}</code></td><td style=\"width:420px\"><span class=\"bar{}\" style=\"width:{w:.1}%\"></span> {n}</td></tr>",

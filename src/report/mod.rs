@@ -276,6 +276,44 @@ pub fn read_mismatches(run: &Path) -> io::Result<Vec<MismatchRow>> {
         .map_err(|e| io::Error::other(format!("{}: {e}", path.display())))
 }
 
+/// Whether the run that wrote `summary` finished: a run killed (or still
+/// going) leaves `running` in it.
+pub fn finished(summary: &Summary) -> bool {
+    summary.status != "running"
+}
+
+/// The counts a run folder proves. A finished run's summary is taken as it
+/// is. For one that did not finish, the summary may lag behind its files:
+/// each row of mismatches.csv is a distinct mismatch, a case id
+/// `case-N` proves that N + 1 cases at least were taken, and each file in
+/// `flaky/` and `invalid/` is one such case.
+pub fn proven_counts(dir: &Path, rows: &[MismatchRow], summary: &Summary) -> Counts {
+    let mut c = summary.counts.clone();
+    if finished(summary) {
+        return c;
+    }
+    let index = |id: &str| id.strip_prefix("case-").and_then(|n| n.parse::<u64>().ok());
+    let files = |sub: &str| -> Vec<u64> {
+        fs::read_dir(dir.join(sub))
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .filter_map(|e| index(e.file_name().to_str()?.strip_suffix(".case")?))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (flaky, invalid) = (files("flaky"), files("invalid"));
+    let highest =
+        rows.iter().filter_map(|r| index(&r.case_id)).chain(flaky.iter().copied()).chain(invalid.iter().copied()).max();
+    c.mismatches = c.mismatches.max(rows.len() as u64);
+    c.flaky = c.flaky.max(flaky.len() as u64);
+    c.invalid = c.invalid.max(invalid.len() as u64);
+    if let Some(h) = highest {
+        c.cases = c.cases.max(h + 1);
+    }
+    c
+}
+
 /// Seconds since the Unix epoch as RFC 3339 UTC (`2026-11-25T14:33:01Z`).
 pub fn rfc3339(t: SystemTime) -> String {
     let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
