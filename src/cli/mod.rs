@@ -6,8 +6,8 @@ use crate::case::{self, Case, Program};
 use crate::exec;
 use crate::model::{self, HostSettings, Model};
 use crate::platform::{ModelSpec, Platform};
-use crate::render::paint::Paint;
-use crate::render::predict::{Column, JsonDoc, Predicted};
+use crate::render::paint::{Paint, Tone};
+use crate::render::predict::{Column, JsonDoc, JsonRow, Predicted, members};
 use crate::run::{self, Verdict};
 pub use crate::session::host_spec;
 use crate::session::{ModelChoice, Session};
@@ -215,11 +215,23 @@ pub struct LiveArgs {
     pub no_netns: bool,
 }
 
+/// Output format of `replay`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReplayFormat {
+    /// Model and real side by side, a verdict per case.
+    Text,
+    /// One JSON document, a row per statement (the totals go to stderr).
+    Json,
+}
+
 #[derive(Args, Debug)]
 pub struct ReplayArgs {
     /// Model to diff against (default: this host's).
     #[arg(long, default_value = "host")]
     pub platform: String,
+    /// text, or json (file, platform, step, statement, outcome, rule, real, agrees).
+    #[arg(long, value_enum, default_value_t = ReplayFormat::Text)]
+    pub format: ReplayFormat,
     #[command(flatten)]
     pub live: LiveArgs,
     /// Case files, or folders of .case files.
@@ -508,44 +520,77 @@ fn replay(a: ReplayArgs) -> Result<u8> {
         .join()
         .map_err(|_| anyhow!("the worker thread panicked"))?
     })?;
-    let mut out = std::io::stdout().lock();
+    let paint = paint();
+    let mut text = String::new();
+    let mut rows: Vec<JsonRow> = Vec::new();
     let (mut agree, mut mismatch, mut skipped) = (0, 0, 0);
     for ((path, case, _), r) in loaded.iter().zip(&runs) {
-        writeln!(out, "{}  (model {}, real: this host)", path.display(), model.spec())?;
+        use std::fmt::Write as _;
+        let _ = writeln!(text, "{}  (model {}, real: this host)", path.display(), model.spec());
         let stmts: Vec<String> = case.stmts().map(|s| s.to_string()).collect();
         let width = stmts.iter().map(|s| s.len()).max().unwrap_or(0).max(9);
-        writeln!(out, "{:>4}  {:<width$}  {:<14} {:<14}    rule", "step", "statement", "model", "real")?;
+        let _ = writeln!(text, "{:>4}  {:<width$}  {:<14} {:<14}    rule", "step", "statement", "model", "real");
         for rec in &r.steps {
-            let mark = if rec.agrees() { "  " } else { "✗ " };
-            writeln!(
-                out,
-                "{:>4}  {:<width$}  {:<14} {:<14}  {mark}{}",
+            let mark = if rec.agrees() { "  ".to_string() } else { paint.tone("✗ ", Tone::Alert) };
+            let _ = writeln!(
+                text,
+                "{:>4}  {:<width$}  {} {}  {mark}{}",
                 rec.index + 1,
                 stmts[rec.index],
-                rec.expected.to_string(),
-                rec.actual.to_string(),
+                paint.outcome(&rec.expected.to_string(), 14),
+                paint.outcome(&rec.actual.to_string(), 14),
                 rec.rule
-            )?;
+            );
+            if crate::say::verbose() && !rec.agrees() {
+                let m = crate::model::rules::find(rec.rule).map(|x| x.meaning).unwrap_or("");
+                for l in crate::render::predict::wrap(m, 96) {
+                    let _ = writeln!(text, "{:>8}{}", "", paint.tone(&l, Tone::Dim));
+                }
+            }
+            rows.push(JsonRow {
+                file: path.display().to_string(),
+                platform: model.spec().to_string(),
+                step: rec.index + 1,
+                statement: stmts[rec.index].clone(),
+                outcome: members(&rec.expected),
+                rule: rec.rule.to_string(),
+                real: Some(members(&rec.actual)),
+                agrees: Some(rec.agrees()),
+                ..JsonRow::default()
+            });
         }
         match &r.verdict {
             Verdict::Agree => {
                 agree += 1;
-                writeln!(out, "      agrees on all {} statements\n", r.steps.len())?;
+                let _ = writeln!(
+                    text,
+                    "      {}\n",
+                    paint.tone(&format!("agrees on all {} statements", r.steps.len()), Tone::Good)
+                );
             }
             Verdict::Mismatch { index } => {
                 mismatch += 1;
-                writeln!(out, "      MISMATCH at statement {} (line {})\n", index + 1, line_of(path, *index))?;
+                let m = format!("MISMATCH at statement {} (line {})", index + 1, line_of(path, *index));
+                let _ = writeln!(text, "      {}\n", paint.tone(&m, Tone::Alert));
             }
             Verdict::Skipped(why) => {
                 skipped += 1;
-                writeln!(out, "      skipped: {why}\n")?;
+                let _ = writeln!(text, "      skipped: {why}\n");
             }
             Verdict::Invalid { index, why } => {
                 bail!("{}: {why} (invalid case)", place(path, *index));
             }
         }
     }
-    writeln!(out, "{} cases: {agree} agree, {mismatch} mismatch, {skipped} skipped", loaded.len())?;
+    let total = format!("{} cases: {agree} agree, {mismatch} mismatch, {skipped} skipped", loaded.len());
+    let mut out = std::io::stdout().lock();
+    match a.format {
+        ReplayFormat::Text => writeln!(out, "{text}{total}")?,
+        ReplayFormat::Json => {
+            out.write_all(JsonDoc::new("replay", rows).to_text().as_bytes())?;
+            crate::info!("{total}");
+        }
+    }
     out.flush()?;
     let unknown = unknown_behaviour(&session);
     Ok(if mismatch > 0 || unknown { 1 } else { 0 })

@@ -224,6 +224,9 @@ pub struct JsonRow {
     pub recorded: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub status: Option<String>,
+    /// `corpus check`: what a change or a skip is about.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub detail: Option<String>,
 }
 
 /// The JSON document: `{"sockdiff": VERSION, "command": …, "rows": […]}`.
