@@ -11,6 +11,7 @@ pub mod case;
 pub mod cli;
 pub mod corpus;
 pub mod exec;
+pub mod explain;
 pub mod generate;
 pub mod interrupt;
 pub mod minimize;

@@ -1,4 +1,4 @@
-//! Platform and model names of SPEC §1: `linux`, `freebsd`, `macos`,
+//! Platform and model names of docs/interface.md#names: `linux`, `freebsd`, `macos`,
 //! `windows`, `wine`, each optionally with a version (`linux@6.18`) and
 //! build variants (`linux@6.18+role-lock`).
 

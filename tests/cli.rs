@@ -395,3 +395,60 @@ fn refused_output_paths_leave_nothing_behind() {
     }
     remove(&d);
 }
+
+/// `sockdiff rules` lists every rule with its meaning, range and variant;
+/// `sockdiff explain` tells one rule's meaning, sources, confidence, docs
+/// section, corpus cases and the other platforms' answers there.
+#[test]
+fn rules_and_explain_answer_from_the_tables() {
+    let o = run(&["rules"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    let n = sockdiff::model::rules::RULES.len();
+    assert!(text.contains(&format!("{n} rules;")), "{text}");
+    assert!(text.contains("linux.tcp.fastreuse-stale") && text.contains("[linux before 6.8]"), "{text}");
+    assert!(text.contains("[variant +role-lock]"), "{text}");
+    let o = run(&["rules", "--platform", "freebsd@11"]);
+    let text = stdout(&o);
+    assert!(text.contains("freebsd.any.uid-legacy") && !text.contains("freebsd.any.uid-lb-exception"), "{text}");
+    assert!(text.contains("bsd.any.bind-twice") && !text.contains("macos."), "{text}");
+    let o = run(&["explain", "windows.tcp.same-excl-old"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    for want in [
+        "meaning     Same address, the holder has SO_EXCLUSIVEADDRUSE",
+        "confidence  High for specific addresses",
+        "docs        docs/semantics/windows.md#bind-conflicts-on-one-stack",
+        "corpus/windows/seed/exclusive-then-plain.case step 5: bind b 127.0.0.1:P1",
+        "linux    EADDRINUSE  linux.tcp.bind-conflict",
+    ] {
+        assert!(text.contains(want), "{want:?} missing:\n{text}");
+    }
+    one_line_error(&["explain", "windows.tcp.nope"], "no rule 'windows.tcp.nope'");
+}
+
+/// Nothing in the sources, the README or the corpus points at notes
+/// outside the repository.
+#[test]
+fn references_stay_inside_the_repository() {
+    let mut bad = Vec::new();
+    let mut stack = vec![root().join("src"), root().join("corpus"), root().join("README.md")];
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&p) else { continue };
+        for (i, line) in text.lines().enumerate() {
+            let section_sign =
+                line.char_indices().any(|(j, c)| c == '§' && line[j + 2..].starts_with(|d: char| d.is_ascii_digit()));
+            if line.contains("shared/") || section_sign {
+                bad.push(format!("{}:{}: {line}", p.display(), i + 1));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    for doc in ["docs/semantics/linux.md", "docs/semantics/bsd.md", "docs/semantics/windows.md", "docs/interface.md"] {
+        assert!(root().join(doc).is_file(), "{doc}");
+    }
+}

@@ -1,6 +1,6 @@
-//! The command line (SPEC §4): argument definitions (their doc comments are
+//! The command line (docs/interface.md#the-command-line): argument definitions (their doc comments are
 //! the help) and the commands. Errors are returned with context for `main`
-//! to print as one line; exit codes are 0, 1 and 2 as SPEC §4 says.
+//! to print as one line; exit codes are 0, 1 and 2 as docs/interface.md#the-command-line says.
 
 use crate::case::{self, Case, Program};
 use crate::exec;
@@ -21,6 +21,7 @@ mod fuzz;
 mod generate;
 mod matrix;
 mod report;
+mod rules;
 
 /// Finds out what operating systems really do when sockets share local
 /// addresses: a formal model per OS predicts every socket call, random cases
@@ -124,6 +125,12 @@ pub enum Cmd {
     /// loop (the floor) and through the full fuzz pipeline; prints one JSON
     /// object.
     Bench(BenchArgs),
+    /// List every rule id with its meaning in one line, version range and
+    /// variant (all models, or one with --platform).
+    Rules(rules::RulesArgs),
+    /// Explain one rule: meaning, sources, confidence, versions, the
+    /// corpus cases that show it and what the other platforms answer there.
+    Explain(rules::ExplainArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(CompletionsArgs),
     /// Print the man page (roff), of sockdiff or of one command.
@@ -179,7 +186,7 @@ pub struct MinimizeArgs {
 pub enum Format {
     /// A table for people.
     Text,
-    /// step,statement,outcome,rule (SPEC §4).
+    /// step,statement,outcome,rule (docs/interface.md#the-command-line).
     Csv,
     /// One JSON document (fields: file, platform, step, statement, outcome, rule).
     Json,
@@ -251,6 +258,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Cmd::Generate(a) => generate::run(a),
         Cmd::Matrix(a) => matrix::run(a),
         Cmd::Bench(a) => bench(a),
+        Cmd::Rules(a) => rules::rules(a),
+        Cmd::Explain(a) => rules::explain(a),
         Cmd::Completions(a) => completions(a),
         Cmd::Man(a) => man(a),
     }

@@ -5,7 +5,7 @@
 //! every host. A model answers one statement at a time: given the state (every
 //! socket the case has made) and a statement, it returns the rule id and one
 //! or more [`Branch`]es, each an allowed outcome with the state that follows
-//! it. Several branches mean the OS leaves the choice open (a set in SPEC §3);
+//! it. Several branches mean the OS leaves the choice open (a set in docs/interface.md#outcomes);
 //! the caller keeps every state that agrees with what really happened (see
 //! [`Belief`]).
 

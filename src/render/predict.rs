@@ -1,7 +1,7 @@
 //! What `predict` prints, from the predictions of one or more models for
 //! one or more case files: the text table (one model: the classic columns;
 //! several: the cross-OS table with one outcome column per platform and a
-//! mark where their sets differ), CSV (SPEC §4, unchanged) and JSON rows.
+//! mark where their sets differ), CSV (docs/interface.md#the-command-line, unchanged) and JSON rows.
 //! The HTML grid is in [`super::html`].
 
 use super::paint::{Paint, Tone};
@@ -162,7 +162,7 @@ fn text_cross(p: &Predicted, explain: bool, paint: Paint) -> String {
     o
 }
 
-/// The CSV of SPEC §4: `step,statement,outcome,rule`, a `file` column
+/// The CSV of docs/interface.md#the-command-line: `step,statement,outcome,rule`, a `file` column
 /// first with several files, a `platform` column before `step` with
 /// several platforms; one block per platform and file.
 pub fn csv(all: &[Predicted]) -> Result<Vec<u8>, csv::Error> {

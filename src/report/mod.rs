@@ -1,4 +1,4 @@
-//! Run folders (SPEC §5): `mismatches.csv` (created with its header when
+//! Run folders (docs/interface.md#run-folders): `mismatches.csv` (created with its header when
 //! the run starts, one whole row per write so a killed run leaves a valid
 //! file), `summary.json` (replaced atomically), and `cases/<case_id>.case`
 //! (written before the row that names it).
