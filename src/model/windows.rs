@@ -1,5 +1,5 @@
 //! The `windows` model: Windows Server 2003 and later (Vista, 7, 10, 11)
-//! as described in `shared/semantics/windows.md`, checked cell by cell
+//! as described in `docs/semantics/windows.md`, checked cell by cell
 //! against Microsoft's tables ("Using SO_REUSEADDR and SO_EXCLUSIVEADDRUSE")
 //! and Wine's `test_reuseaddr`, which passes on real Windows. One rule per
 //! decision; where the sources disagree or say nothing, the model predicts
@@ -118,7 +118,7 @@ enum Role {
     /// The IPv4 wildcard of a dual-stack exclusive `[::]` (rule 15).
     DualExcl,
     /// The IPv4 check of a dual-stack `[::]` without the exclusive option
-    /// (rule 16, Q3): only for the binding socket.
+    /// (docs/semantics/windows.md#open-question-3): only for the binding socket.
     DualShared,
 }
 
@@ -259,7 +259,7 @@ fn judge(n: Party, e: Party, legacy: bool, udp: bool) -> Verdict {
             (_, Excl) => Verdict::new(WINDOWS_TCP_E_WILD, &[ACCESS]),
             (Reuse, Reuse) => Verdict::new(WINDOWS_TCP_E_WILD, &[OK]),
             _ if n.other == e.other => Verdict::new(WINDOWS_TCP_E_WILD, &[OK]),
-            // Q5: whether the user rule applies to UDP is not known.
+            // open question 5 (docs/semantics/windows.md#open-question-5): whether the user rule applies to UDP is not known.
             _ if udp => Verdict::new(WINDOWS_TCP_E_WILD, &[ACCESS, OK]),
             _ => Verdict::new(WINDOWS_TCP_E_WILD, &[ACCESS]),
         },
@@ -270,7 +270,7 @@ fn judge(n: Party, e: Party, legacy: bool, udp: bool) -> Verdict {
         Relation::Disjoint => unreachable!("handled above"),
     };
     match n.slot.role {
-        // Rule 16 / Q3: Microsoft says the IPv4 stack is checked too, Wine does not check it.
+        // docs/semantics/windows.md#open-question-3: Microsoft says the IPv4 stack is checked too, Wine does not check it.
         Role::DualShared if !plain.allows_ok() => {
             let mut outs = plain.outs;
             outs.push(OK);
@@ -378,7 +378,7 @@ impl Windows {
         let mut outs: Vec<Outcome> = Vec::new();
         let rule;
         if let Some(first) = refusals.first() {
-            // Q6: which error wins between holders is not known: all of them.
+            // open question 6 (docs/semantics/windows.md#open-question-6): which error wins between holders is not known: all of them.
             rule = first.rule;
             for v in refusals.iter().chain(&allowing) {
                 outs.extend(v.outs.iter().filter(|o| !o.is_ok()).cloned());
@@ -482,7 +482,7 @@ impl Windows {
                 if !bound {
                     return ok(WINDOWS_OPTION_SET, ns);
                 }
-                // Rule 2 / Q7: accepted or refused, it changes nothing for the bound socket.
+                // docs/semantics/windows.md#open-question-7: accepted or refused, it changes nothing for the bound socket.
                 if self.is_wine() {
                     return ok(WINE_OPTIONS_AFTER_BIND, ns);
                 }
@@ -523,7 +523,7 @@ impl Windows {
             return fail(WINDOWS_BIND_NONLOCAL, EADDRNOTAVAIL, st);
         }
         if addr.is_mapped() && s.opts.v6only {
-            // Q4: the code is not documented.
+            // open question 4 (docs/semantics/windows.md#open-question-4): the code is not documented.
             return fail_set(WINDOWS_V4MAPPED, &[EADDRNOTAVAIL, EINVAL], st);
         }
         let Some(port) = port else {
@@ -1126,7 +1126,7 @@ pub(crate) mod tests {
                         "ACCESS" => "EACCES",
                         w => w,
                     };
-                    // The sets of Q1 contain the table's cell.
+                    // The sets of open question 1 (docs/semantics/windows.md#open-question-1) contain the table's cell.
                     let members: Vec<&str> = got.trim_matches(|c| c == '{' || c == '}').split(',').collect();
                     assert!(members.contains(&want), "{first:?} then {second:?} other={as_other}: {got} ({rule})");
                     if !(r == 4 && c % 2 == 0) {
