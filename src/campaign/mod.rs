@@ -327,6 +327,10 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
                         f.reproduced,
                         f.reruns
                     ));
+                    if crate::say::verbose() {
+                        let meaning = crate::model::rules::find(f.rec.rule).map(|r| r.meaning).unwrap_or("");
+                        progress.println(&format!("  {}: {meaning}", f.rec.rule));
+                    }
                 }
             }
             progress.update(&summary.counts, t0.elapsed());
