@@ -268,8 +268,9 @@ pub fn all_sources() -> (Origin, Vec<Source>) {
         let mut files = Vec::new();
         walk(root, &mut files);
         files.sort();
-        let sources =
-            files.iter().filter_map(|p| Some((p.display().to_string(), std::fs::read_to_string(p).ok()?))).collect();
+        // Named with `/` on every host, as the built-in copy is.
+        let name = |p: &Path| p.display().to_string().replace('\\', "/");
+        let sources = files.iter().filter_map(|p| Some((name(p), std::fs::read_to_string(p).ok()?))).collect();
         (Origin::Folder(root.to_path_buf()), sources)
     } else {
         (Origin::BuiltIn, builtin::under("").into_iter().map(|(n, t)| (n, t.to_string())).collect())

@@ -136,7 +136,7 @@ fn bad_input_gives_one_line_errors_that_name_the_place() {
 fn conventions_of_the_rust_cli_world() {
     let o = run(&[]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("Usage: sockdiff [OPTIONS] <COMMAND>"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("[OPTIONS] <COMMAND>"), "{}", stderr(&o));
     let o = run(&["corpus"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("check"), "{}", stderr(&o));
