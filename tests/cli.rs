@@ -358,7 +358,7 @@ fn versions_outside_a_model_are_refused() {
         &["predict", "--platform", "linux@9.9", f],
         "newer than the newest version the linux model knows (it knows linux 4.14 to 6.18)",
     );
-    one_line_error(&["predict", "--platform", "macos@99", f], "it knows macos 15");
+    one_line_error(&["predict", "--platform", "macos@99", f], "it knows macos 10.14 to 15");
     one_line_error(&["predict", "--platform", "freebsd@10", f], "older than the oldest");
     one_line_error(&["replay", "--platform", "linux@2.6", f], "older than the oldest");
     let o = run(&["predict", "--platform", "linux@6.7", f]);

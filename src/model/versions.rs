@@ -17,7 +17,9 @@ use crate::platform::{ModelSpec, Platform, Version};
 ///   kernel every rule was checked on live.
 /// * freebsd: 11 to 15, each a release where a rule starts or ends
 ///   (the bare name is 15, the main branch the sources were read in).
-/// * macos: 15, the XNU release the rules were read in (xnu-11417).
+/// * macos: 10.14 (wildcard binds below 1024 without privilege: the oldest
+///   behaviour the rules describe) to 15, the XNU release the rules were
+///   read in (xnu-11417); older XNU sources carry the same bind checks.
 /// * windows: 5.1 (XP, before enhanced socket security), 5.2 (Server
 ///   2003, where it starts), 10.0.19045 (Windows 10 22H2, the SPEC's
 ///   example) and 10.0.26100 (Windows 11 24H2 / Server 2025, the newest
@@ -26,7 +28,7 @@ use crate::platform::{ModelSpec, Platform, Version};
 pub const KNOWN: &[(Platform, &[&[u32]])] = &[
     (Platform::Linux, &[&[4, 14], &[6, 8], &[6, 18]]),
     (Platform::FreeBsd, &[&[11], &[12], &[13], &[14], &[15]]),
-    (Platform::MacOs, &[&[15]]),
+    (Platform::MacOs, &[&[10, 14], &[15]]),
     (Platform::Windows, &[&[5, 1], &[5, 2], &[10, 0, 19045], &[10, 0, 26100]]),
     (Platform::Wine, &[&[8, 0]]),
 ];
@@ -180,7 +182,7 @@ mod tests {
     fn versions_outside_the_range_are_refused_with_it() {
         let e = check(&spec("linux@9.9")).unwrap_err();
         assert!(e.contains("newer than the newest") && e.contains("linux 4.14 to 6.18"), "{e}");
-        assert!(check(&spec("macos@99")).unwrap_err().contains("it knows macos 15"));
+        assert!(check(&spec("macos@99")).unwrap_err().contains("it knows macos 10.14 to 15"));
         assert!(check(&spec("linux@3.10")).unwrap_err().contains("older than the oldest"));
         assert!(check(&spec("freebsd@16")).is_err());
         for ok in ["linux@6.7", "linux@6.18", "linux", "windows@5.1", "windows@10.0.19045", "wine@8.0", "freebsd@11"] {
