@@ -86,8 +86,14 @@ pub fn statement_lines(text: &str) -> Vec<usize> {
 /// Compares one case's run with its records. Every change after the
 /// case's first one is marked as its consequence.
 pub fn check_case(path: &Path, case: &Case, run: &CaseRun, spec: &ModelSpec) -> Vec<CorpusRow> {
-    let name = path.display().to_string();
-    let lines = std::fs::read_to_string(path).map(|t| statement_lines(&t)).unwrap_or_default();
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    check_case_text(&path.display().to_string(), &text, case, run, spec)
+}
+
+/// [`check_case`] for a case given by name and text (a built-in one).
+pub fn check_case_text(name: &str, text: &str, case: &Case, run: &CaseRun, spec: &ModelSpec) -> Vec<CorpusRow> {
+    let name = name.to_string();
+    let lines = statement_lines(text);
     let base = CorpusRow { case: name.clone(), platform: spec.to_string(), ..CorpusRow::default() };
     if let Verdict::Skipped(why) = &run.verdict {
         return vec![CorpusRow { status: "skipped".into(), detail: why.clone(), ..base }];
@@ -216,6 +222,70 @@ pub fn load(path: &Path) -> Result<(Case, Program), String> {
     let case = case::parse_file(path).map_err(|e| e.to_string())?;
     let prog = case::compile(&case).map_err(|e| format!("{}: {}", path.display(), e.what))?;
     Ok((case, prog))
+}
+
+/// The corpus as it was when this binary was built: every `.case` file
+/// under `corpus/` (see `build.rs`), for `corpus check` and `explain`
+/// outside the checkout.
+pub mod builtin {
+    include!(concat!(env!("OUT_DIR"), "/corpus.rs"));
+
+    /// The built-in files under `corpus/<prefix>` (all with an empty
+    /// prefix), named `corpus/…` as in the checkout.
+    pub fn under(prefix: &str) -> Vec<(String, &'static str)> {
+        let prefix = prefix.trim_matches('/');
+        FILES
+            .iter()
+            .filter(|(p, _)| prefix.is_empty() || p.starts_with(&format!("{prefix}/")))
+            .map(|(p, t)| (format!("corpus/{p}"), *t))
+            .collect()
+    }
+}
+
+/// Where a corpus comes from: a folder, or the copy built into the binary.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    Folder(std::path::PathBuf),
+    BuiltIn,
+}
+
+/// The corpus folder for `platform` as commands find it by default:
+/// `corpus/<platform>` under the current folder when there is one (a
+/// checkout), else the copy built into the binary.
+pub fn default_origin(platform: Platform) -> Origin {
+    let dir = platform_dir(Path::new("corpus"), platform);
+    if dir.is_dir() { Origin::Folder(dir) } else { Origin::BuiltIn }
+}
+
+/// One corpus case: its name (path) and text.
+pub type Source = (String, String);
+
+/// The cases of the whole corpus for [`crate::explain`]: `corpus/` under
+/// the current folder if there is one, else the built-in copy.
+pub fn all_sources() -> (Origin, Vec<Source>) {
+    let root = Path::new("corpus");
+    if root.is_dir() {
+        let mut files = Vec::new();
+        walk(root, &mut files);
+        files.sort();
+        // Named with `/` on every host, as the built-in copy is.
+        let name = |p: &Path| p.display().to_string().replace('\\', "/");
+        let sources = files.iter().filter_map(|p| Some((name(p), std::fs::read_to_string(p).ok()?))).collect();
+        (Origin::Folder(root.to_path_buf()), sources)
+    } else {
+        (Origin::BuiltIn, builtin::under("").into_iter().map(|(n, t)| (n, t.to_string())).collect())
+    }
+}
+
+fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            walk(&p, out);
+        } else if p.extension().is_some_and(|x| x == "case") {
+            out.push(p);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ pub mod case;
 pub mod cli;
 pub mod corpus;
 pub mod exec;
+pub mod explain;
 pub mod generate;
 pub mod interrupt;
 pub mod minimize;
@@ -21,6 +22,7 @@ pub mod platform;
 pub mod render;
 pub mod report;
 pub mod run;
+pub mod say;
 pub mod session;
 #[cfg(target_os = "linux")]
 pub mod vm;

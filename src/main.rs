@@ -4,6 +4,7 @@
 //! reader that closes the output early ends the run quietly.
 
 use clap::Parser;
+use clap::error::ErrorKind;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -14,6 +15,11 @@ fn main() -> ExitCode {
             let _ = e.print();
             return ExitCode::from(0);
         }
+        Err(e) if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // Bare `sockdiff` (or `sockdiff corpus`): the help, and exit 2.
+            let _ = e.print();
+            return ExitCode::from(2);
+        }
         Err(e) => {
             // clap's message, as one line.
             let text = e.to_string();
@@ -23,6 +29,11 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    sockdiff::cli::init(&cli.global);
+    let color_err = {
+        use std::io::IsTerminal;
+        cli.global.color.on(std::io::stderr().is_terminal())
+    };
     match sockdiff::cli::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
@@ -30,7 +41,8 @@ fn main() -> ExitCode {
                 return ExitCode::from(0);
             }
             let line = format!("{err:#}").replace('\n', " ");
-            eprintln!("error: {line}");
+            let prefix = if color_err { "\x1b[1;31merror:\x1b[0m" } else { "error:" };
+            eprintln!("{prefix} {line}");
             ExitCode::from(2)
         }
     }

@@ -20,7 +20,7 @@ impl Name {
         &self.0
     }
 
-    /// Whether `s` is a legal socket name (SPEC §2).
+    /// Whether `s` is a legal socket name (docs/interface.md#the-case-language).
     pub fn is_valid(s: &str) -> bool {
         let mut chars = s.chars();
         matches!(chars.next(), Some('a'..='z'))

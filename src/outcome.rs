@@ -1,4 +1,4 @@
-//! The outcome vocabulary of SPEC §3: `ok`, POSIX error names, `OS<n>`,
+//! The outcome vocabulary of docs/interface.md#outcomes: `ok`, POSIX error names, `OS<n>`,
 //! probe receivers (`->a`, `->none`), and sets of them (`{EACCES,ok}`).
 //!
 //! An OS refusal is data here, never a Rust error. This module maps no OS
@@ -152,7 +152,7 @@ impl fmt::Display for Outcome {
 }
 
 /// A set of outcomes, kept sorted by their written form and without
-/// duplicates, as SPEC §3 writes sets.
+/// duplicates, as docs/interface.md#outcomes writes sets.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct OutcomeSet(Vec<Outcome>);
 

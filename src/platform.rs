@@ -1,4 +1,4 @@
-//! Platform and model names of SPEC §1: `linux`, `freebsd`, `macos`,
+//! Platform and model names of docs/interface.md#names: `linux`, `freebsd`, `macos`,
 //! `windows`, `wine`, each optionally with a version (`linux@6.18`) and
 //! build variants (`linux@6.18+role-lock`).
 
@@ -130,6 +130,12 @@ impl ModelSpec {
     /// The same spec without variants: the upstream behaviour.
     pub fn upstream(&self) -> ModelSpec {
         ModelSpec::versioned(self.platform, self.version.clone())
+    }
+
+    /// The platform and version without variants, as a user writes it
+    /// (`linux@6.18`, `macos`).
+    pub fn platform_version(&self) -> String {
+        self.upstream().to_string()
     }
 
     /// Whether variant `name` is part of this spec.

@@ -1,9 +1,14 @@
-//! CI renderings (JUnit XML, Markdown) made only from the CSV rows a run
-//! wrote, so they cannot disagree with the CSV.
+//! Renderings: the CI files (JUnit XML, Markdown) made only from the CSV
+//! rows a run wrote, so they cannot disagree with the CSV; colour for a
+//! terminal ([`paint`]).
 
 use crate::corpus::CorpusRow;
 use crate::report::{MismatchRow, Summary};
 use std::fmt::Write;
+
+pub mod html;
+pub mod paint;
+pub mod predict;
 
 /// Escapes text for XML attributes and content.
 fn xml(s: &str) -> String {
@@ -79,6 +84,12 @@ pub fn markdown_fuzz(rows: &[MismatchRow], summary: &Summary) -> String {
     let mut m = String::new();
     let verdict = if rows.is_empty() { "no mismatch" } else { "MISMATCHES FOUND" };
     let _ = writeln!(m, "## sockdiff fuzz {}: {verdict}\n", summary.run_id);
+    if !crate::report::finished(summary) {
+        let _ = writeln!(
+            m,
+            "**This run did not finish** (summary.json says `running`: it was killed, or is still running); the counts are those its files prove.\n"
+        );
+    }
     let _ = writeln!(m, "| | |\n|---|---|");
     let _ = writeln!(m, "| system | {} {} ({}), {} |", md(&f.os), md(&f.release), md(&f.build), md(&f.arch));
     let _ = writeln!(m, "| model | {} (sockdiff {}) |", md(&f.model), md(&f.tool_version));

@@ -113,17 +113,51 @@ fn bad_input_gives_one_line_errors_that_name_the_place() {
     one_line_error(&["predict", f.to_str().unwrap()], ":2:11: connect may only target loopback");
     let f = write(&d, "noport.case", "a = socket tcp4\nb = socket tcp4\nbind b 0.0.0.0:@a\n");
     one_line_error(&["predict", f.to_str().unwrap()], ":3: @a names a socket that holds no port here");
-    one_line_error(&["predict", "does/not/exist.case"], "does/not/exist.case:0:0: cannot read");
+    // A file that cannot be read has no position to name.
+    one_line_error(&["predict", "does/not/exist.case"], "error: does/not/exist.case: cannot read");
     one_line_error(
         &["predict", "--platform", "solaris", "corpus/linux/bind/family-mismatch.case"],
         "unknown platform 'solaris'",
     );
     one_line_error(&["fuzz", "--duration", "5x"], "unknown unit 'x'");
+    one_line_error(&["fuzz", "-j", "0"], "0 workers cannot run anything");
+    one_line_error(&["matrix", "--jobs", "0"], "0 workers cannot run anything");
     // An --out that cannot hold a run folder (its parent is a file).
     let blocker = write(&d, "file", "not a folder");
     let out = blocker.join("reports");
     one_line_error(&["fuzz", "--cases", "1", "--out", out.to_str().unwrap()], "cannot create the run folder");
     std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// The conventions of command-line tools: bare `sockdiff` shows the help
+/// and exits 2, completions and a man page, no colour into a pipe unless
+/// asked, and `NO_COLOR` honoured.
+#[test]
+fn conventions_of_the_rust_cli_world() {
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("[OPTIONS] <COMMAND>"), "{}", stderr(&o));
+    let o = run(&["corpus"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("check"), "{}", stderr(&o));
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let o = run(&["completions", shell]);
+        assert_eq!(o.status.code(), Some(0), "{shell}");
+        assert!(stdout(&o).contains("predict"), "{shell}");
+    }
+    let o = run(&["man"]);
+    assert!(stdout(&o).starts_with(".ie") && stdout(&o).contains(".SH NAME"), "{}", stdout(&o));
+    let o = run(&["man", "predict"]);
+    assert!(stdout(&o).contains("sockdiff\\-predict"), "{}", stdout(&o));
+    one_line_error(&["man", "nope"], "no command 'nope'");
+    let f = "corpus/linux/listen/listen-rechecks.case";
+    let plain = stdout(&run(&["predict", "--platform", "linux", f]));
+    assert!(!plain.contains('\x1b'), "{plain}");
+    let coloured = stdout(&run(&["--color", "always", "predict", "--platform", "linux", f]));
+    assert!(coloured.contains("\x1b[31mEADDRINUSE\x1b[0m"), "{coloured}");
+    let o =
+        bin().args(["predict", "--platform", "linux", f]).env("NO_COLOR", "1").current_dir(root()).output().unwrap();
+    assert_eq!(stdout(&o), plain);
 }
 
 #[test]
@@ -273,4 +307,148 @@ fn predict_takes_build_variants() {
         "--platform linux+nope: unknown variant '+nope' of linux (known variants: role-lock)",
     );
     one_line_error(&["predict", "--platform", "windows+role-lock", f], "unknown variant '+role-lock' of windows");
+}
+
+/// The cross-OS table: any comma list of platforms, one header row, one
+/// outcome column per platform, a mark where their sets differ; CSV keeps
+/// SPEC §4's columns and JSON has the same fields for one file or many.
+#[test]
+fn predict_compares_any_list_of_platforms() {
+    let f = "corpus/windows/seed/exclusive-then-plain.case";
+    let o = run(&["predict", "--platform", "linux,windows,wine", f]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[1].starts_with("step    statement") && lines[1].ends_with("linux        windows     wine"), "{text}");
+    assert!(text.contains("   7  ≠ bind b 127.0.0.1:P1        EADDRINUSE   EACCES      EACCES"), "{text}");
+    assert!(text.contains("3 of 11 statements where the platforms' outcome sets differ"), "{text}");
+    let o = run(&["predict", "--platform", "all,wine", "--format", "csv", f]);
+    let csv = stdout(&o);
+    assert!(csv.starts_with("platform,step,statement,outcome,rule\n"), "{csv}");
+    assert_eq!(csv.lines().count(), 1 + 5 * 11);
+    let o = run(&["predict", "--platform", "host,windows", "--format", "csv", f]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("windows,7,bind b 127.0.0.1:P1,EACCES,windows.tcp.same-excl-old"));
+    // --explain adds each rule's meaning.
+    let text = stdout(&run(&["predict", "--platform", "windows", "--explain", f]));
+    assert!(text.contains("a plain second bind") || text.contains("the holder has SO_EXCLUSIVEADDRUSE"), "{text}");
+    // JSON: the same fields with one platform and one file as with several.
+    for args in [&["--platform", "linux", f][..], &["--platform", "all", f, "corpus/windows/seed/both-options.case"]] {
+        let mut all = vec!["predict", "--format", "json"];
+        all.extend_from_slice(args);
+        let o = run(&all);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(v["command"], "predict");
+        for row in v["rows"].as_array().unwrap() {
+            let mut keys: Vec<&String> = row.as_object().unwrap().keys().collect();
+            keys.sort();
+            assert_eq!(keys, ["file", "outcome", "platform", "rule", "statement", "step"]);
+            assert!(row["outcome"].is_array());
+        }
+    }
+}
+
+/// Versions are checked: outside what a model knows is refused with the
+/// range; between known versions a note says whose rules apply.
+#[test]
+fn versions_outside_a_model_are_refused() {
+    let f = "corpus/linux/listen/listen-rechecks.case";
+    one_line_error(
+        &["predict", "--platform", "linux@9.9", f],
+        "newer than the newest version the linux model knows (it knows linux 4.14 to 6.18)",
+    );
+    one_line_error(&["predict", "--platform", "macos@99", f], "it knows macos 10.14 to 15");
+    one_line_error(&["predict", "--platform", "freebsd@10", f], "older than the oldest");
+    one_line_error(&["replay", "--platform", "linux@2.6", f], "older than the oldest");
+    let o = run(&["predict", "--platform", "linux@6.7", f]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stderr(&o).contains("uses those for linux 4.14 up to 6.8"), "{}", stderr(&o));
+    let o = run(&["-q", "predict", "--platform", "linux@6.7", f]);
+    assert_eq!(stderr(&o), "");
+}
+
+/// Every output path is tested before anything is written: a refused one
+/// stops the command with exit 2 and leaves no run folder (nor any other
+/// output) behind.
+#[cfg(target_os = "linux")]
+#[test]
+fn refused_output_paths_leave_nothing_behind() {
+    let d = tmp("refused-outputs");
+    let out = d.join("reports");
+    let o = out.to_str().unwrap();
+    let junit = d.join("j.xml");
+    for (args, want) in [
+        (vec!["fuzz", "--cases", "1", "--out", o, "--junit", "/proc/x/y.xml"], "--junit /proc/x/y.xml: cannot write"),
+        (vec!["fuzz", "--cases", "1", "--out", o, "--save-corpus", "/proc/x"], "--save-corpus /proc/x"),
+        (vec!["fuzz", "--cases", "1", "--out", o, "--markdown", "/proc/m.md"], "--markdown /proc/m.md"),
+        (vec!["matrix", "--out", o, "--junit", "/proc/x/y.xml"], "--junit /proc/x/y.xml"),
+        (vec!["fuzz", "--cases", "1", "--out", "/proc/r", "--junit", junit.to_str().unwrap()], "--out /proc/r"),
+        (vec!["corpus", "check", "corpus/linux/listen", "--csv", "/proc/c.csv"], "--csv /proc/c.csv"),
+        (vec!["minimize", "corpus/linux/listen/listen-rechecks.case", "--out", "/proc/m.case"], "--out /proc/m.case"),
+        (vec!["report", "render", o, "--junit", "/proc/x/j.xml"], "--junit /proc/x/j.xml"),
+        (vec!["generate", "--seed", "1", "--out", "/proc/g"], "--out /proc/g"),
+    ] {
+        one_line_error(&args, want);
+        assert!(!out.exists(), "{args:?} left {}", out.display());
+        assert!(!junit.exists(), "{args:?} left {}", junit.display());
+    }
+    remove(&d);
+}
+
+/// `sockdiff rules` lists every rule with its meaning, range and variant;
+/// `sockdiff explain` tells one rule's meaning, sources, confidence, docs
+/// section, corpus cases and the other platforms' answers there.
+#[test]
+fn rules_and_explain_answer_from_the_tables() {
+    let o = run(&["rules"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    let n = sockdiff::model::rules::RULES.len();
+    assert!(text.contains(&format!("{n} rules;")), "{text}");
+    assert!(text.contains("linux.tcp.fastreuse-stale") && text.contains("[linux before 6.8]"), "{text}");
+    assert!(text.contains("[variant +role-lock]"), "{text}");
+    let o = run(&["rules", "--platform", "freebsd@11"]);
+    let text = stdout(&o);
+    assert!(text.contains("freebsd.any.uid-legacy") && !text.contains("freebsd.any.uid-lb-exception"), "{text}");
+    assert!(text.contains("bsd.any.bind-twice") && !text.contains("macos."), "{text}");
+    let o = run(&["explain", "windows.tcp.same-excl-old"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = stdout(&o);
+    for want in [
+        "meaning     Same address, the holder has SO_EXCLUSIVEADDRUSE",
+        "confidence  High for specific addresses",
+        "docs        docs/semantics/windows.md#bind-conflicts-on-one-stack",
+        "corpus/windows/seed/exclusive-then-plain.case step 5: bind b 127.0.0.1:P1",
+        "linux    EADDRINUSE  linux.tcp.bind-conflict",
+    ] {
+        assert!(text.contains(want), "{want:?} missing:\n{text}");
+    }
+    one_line_error(&["explain", "windows.tcp.nope"], "no rule 'windows.tcp.nope'");
+}
+
+/// Nothing in the sources, the README or the corpus points at notes
+/// outside the repository.
+#[test]
+fn references_stay_inside_the_repository() {
+    let mut bad = Vec::new();
+    let mut stack = vec![root().join("src"), root().join("corpus"), root().join("README.md")];
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&p) else { continue };
+        for (i, line) in text.lines().enumerate() {
+            let section_sign =
+                line.char_indices().any(|(j, c)| c == '§' && line[j + 2..].starts_with(|d: char| d.is_ascii_digit()));
+            if line.contains("shared/") || section_sign {
+                bad.push(format!("{}:{}: {line}", p.display(), i + 1));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    for doc in ["docs/semantics/linux.md", "docs/semantics/bsd.md", "docs/semantics/windows.md", "docs/interface.md"] {
+        assert!(root().join(doc).is_file(), "{doc}");
+    }
 }

@@ -330,7 +330,7 @@ fn every_documented_bsd_rule_has_a_meaning_a_source_and_a_confidence() {
     }
 }
 
-/// Every rule id of shared/semantics/windows.md is in the tables, with a
+/// Every rule id of docs/semantics/windows.md is in the tables, with a
 /// meaning and a source, and the models name them.
 #[test]
 fn every_windows_md_rule_is_documented() {

@@ -45,7 +45,7 @@ pub struct Pass {
     pub mismatches: u64,
 }
 
-/// What `bench` prints: SPEC §4's keys for the run on `jobs` workers,
+/// What `bench` prints: the keys of docs/interface.md#the-command-line for the run on `jobs` workers,
 /// then both passes and the speed-ups from one worker to `jobs`.
 #[derive(Clone, Debug, Serialize)]
 pub struct BenchResult {

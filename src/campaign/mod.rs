@@ -274,7 +274,7 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
         (n, t) => n.or(t),
     }
     .map(|n| a.shard.count_of(n));
-    eprintln!(
+    crate::info!(
         "sockdiff {}: seed {seed}{}, {jobs} worker(s), model {}, {}; report: {}",
         a.label,
         if a.shard.is_whole() { String::new() } else { format!(", shard {}", a.shard) },
@@ -422,6 +422,10 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
                         f.reproduced,
                         f.reruns
                     ));
+                    if crate::say::verbose() {
+                        let meaning = crate::model::rules::find(f.rec.rule).map(|r| r.meaning).unwrap_or("");
+                        progress.println(&format!("  {}: {meaning}", f.rec.rule));
+                    }
                 }
             }
             progress.update(&summary.counts, t0.elapsed());
@@ -463,7 +467,7 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
         }
     }
     let c = &summary.counts;
-    eprintln!(
+    crate::info!(
         "{} cases ({:.0}/s), {} statements, {} mismatch(es), {} flaky, {} skipped, {} repeat(s); rules fired {}/{}",
         c.cases,
         summary.throughput.cases_per_s,
@@ -475,7 +479,7 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
         summary.coverage.fired,
         summary.coverage.total
     );
-    eprintln!("report: {}", dir.path.display());
+    crate::info!("report: {}", dir.path.display());
     if let Some(e) = fatal {
         return Err(anyhow!(e));
     }

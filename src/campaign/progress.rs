@@ -1,6 +1,6 @@
 //! Progress of a campaign on stderr: a bar on a terminal (over cases when
 //! their number is known, else over the duration), a quiet line every 10 s
-//! otherwise.
+//! otherwise; nothing with `-q`.
 
 use crate::report::Counts;
 use std::io::IsTerminal;
@@ -20,7 +20,7 @@ impl Progress {
     /// A bar over cases when their number is known, else over the duration.
     pub(super) fn new(cases: Option<u64>, duration: Option<Duration>, label: &'static str) -> Progress {
         let by_time = cases.is_none() && duration.is_some();
-        let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = (std::io::stderr().is_terminal() && !crate::say::quiet()).then(|| {
             let (bar, template) = match (cases, duration) {
                 (Some(n), _) => (
                     indicatif::ProgressBar::new(n),
@@ -56,7 +56,7 @@ impl Progress {
             }
             None => {
                 let mut last = self.last_line.lock().expect("progress lock");
-                if last.elapsed() >= Duration::from_secs(10) {
+                if last.elapsed() >= Duration::from_secs(10) && !crate::say::quiet() {
                     eprintln!("{}: {:.0}s  {} cases  {msg}", self.label, elapsed.as_secs_f64(), c.cases);
                     *last = Instant::now();
                 }

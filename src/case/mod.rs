@@ -1,4 +1,4 @@
-//! The case language of SPEC §2: its syntax tree, the parser and the printer.
+//! The case language of docs/interface.md#the-case-language: its syntax tree, the parser and the printer.
 //!
 //! A [`Case`] is what a `.case` file holds, comments and expectation comments
 //! included, so that `parse(print(c)) == c`. A [`Program`] is a case compiled
@@ -66,7 +66,7 @@ impl fmt::Display for Kind {
     }
 }
 
-/// The addresses of SPEC §2, and nothing else.
+/// The addresses of docs/interface.md#the-case-language, and nothing else.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Addr {
     /// `0.0.0.0`
@@ -90,7 +90,7 @@ pub enum Addr {
 }
 
 impl Addr {
-    /// Every address, in the order SPEC §2 lists them.
+    /// Every address, in the order docs/interface.md#the-case-language lists them.
     pub const ALL: [Addr; 9] = [
         Addr::Any4,
         Addr::Lo4,
@@ -229,7 +229,7 @@ pub enum SockOpt {
 }
 
 impl SockOpt {
-    /// Every option, in the order SPEC §2 lists them.
+    /// Every option, in the order docs/interface.md#the-case-language lists them.
     pub const ALL: [SockOpt; 6] = [
         SockOpt::ReuseAddr,
         SockOpt::ReusePort,
@@ -466,7 +466,7 @@ impl Case {
         self.stmts().any(|s| matches!(s, Stmt::Socket { other: true, .. }))
     }
 
-    /// Checks the name rules of SPEC §2 (every use names a live socket, no
+    /// Checks the name rules of docs/interface.md#the-case-language (every use names a live socket, no
     /// live name bound again). Returns the index of the first bad statement
     /// and what is wrong.
     pub fn check_names(&self) -> Result<(), NameError> {
@@ -553,7 +553,7 @@ pub struct NameError {
     pub what: String,
 }
 
-/// Resolves names to slots, checking the name rules of SPEC §2.
+/// Resolves names to slots, checking the name rules of docs/interface.md#the-case-language.
 pub fn compile(case: &Case) -> Result<Program, NameError> {
     let mut c = Compiler::default();
     for stmt in case.stmts() {

@@ -24,13 +24,19 @@ pub struct ParseError {
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file, self.line, self.col, self.msg)
+        // A position only where there is one (an unreadable file has none).
+        match (self.line, self.col) {
+            (0, _) => write!(f, "{}: {}", self.file, self.msg),
+            (l, 0) => write!(f, "{}:{l}: {}", self.file, self.msg),
+            (l, c) => write!(f, "{}:{l}:{c}: {}", self.file, self.msg),
+        }
     }
 }
 
 impl std::error::Error for ParseError {}
 
-/// Reads and parses a case file. I/O errors become a `ParseError` at line 0.
+/// Reads and parses a case file. I/O errors become a `ParseError` at line 0
+/// (printed without a position).
 pub fn parse_file(path: &Path) -> Result<Case, ParseError> {
     let label = path.display().to_string();
     let text = std::fs::read(path).map_err(|e| ParseError {

@@ -5,7 +5,7 @@ use crate::campaign::{Campaign, Generated, Shard, run_campaign};
 use crate::generate::GenConfig;
 use anyhow::Result;
 use clap::Args;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 #[derive(Args, Debug)]
@@ -22,7 +22,7 @@ pub struct FuzzArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Worker threads (default: one per CPU).
-    #[arg(long)]
+    #[arg(short, long, value_parser = super::jobs)]
     pub jobs: Option<usize>,
     /// Folder in which the run folder is made.
     #[arg(long, default_value = "reports")]
@@ -80,13 +80,25 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 
 /// Runs `sockdiff fuzz`.
 pub fn run(a: FuzzArgs) -> Result<u8> {
-    if a.platform != "host" {
-        platforms(&a.platform)?;
-    }
     if a.shard.is_some() && a.seed.is_none() {
         anyhow::bail!("--shard needs --seed: the shards of a run split one seed's case sequence");
     }
-    check_outputs(&a.out, &[&a.junit, &a.markdown])?;
+    let platform = match a.platform.as_str() {
+        "host" => super::host_spec().platform,
+        p => platforms(p)?.first().map(|s| s.platform).unwrap_or(crate::platform::Platform::Linux),
+    };
+    // --save-corpus without a folder: corpus/<platform>/found.
+    let save_corpus = a.save_corpus.as_ref().map(|d| {
+        if d.as_os_str().is_empty() {
+            crate::corpus::platform_dir(Path::new("corpus"), platform).join("found")
+        } else {
+            d.clone()
+        }
+    });
+    check_outputs(
+        &[("--out", Some(&a.out)), ("--save-corpus", save_corpus.as_deref())],
+        &[("--junit", a.junit.as_deref()), ("--markdown", a.markdown.as_deref())],
+    )?;
     let session = open_session(&a.live, &a.platform, "fuzz")?;
     let source = Generated {
         seed: a.seed.unwrap_or_else(rand::random),
@@ -106,11 +118,14 @@ pub fn run(a: FuzzArgs) -> Result<u8> {
         reruns: a.reruns,
         junit: a.junit,
         markdown: a.markdown,
-        save_corpus: a.save_corpus,
+        save_corpus,
         shard: a.shard.unwrap_or(Shard::WHOLE),
         session: &session,
     };
-    Ok(run_campaign(&c)?.code)
+    let done = run_campaign(&c)?;
+    // The run folder on stdout, for scripts (everything else went to stderr).
+    super::print_run_dir(&done.dir)?;
+    Ok(done.code)
 }
 
 #[cfg(test)]

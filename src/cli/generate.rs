@@ -45,6 +45,7 @@ pub fn run(a: GenerateArgs) -> Result<u8> {
         (None, Some(s)) => vec![(0, generate::parse_seed(s).map_err(|e| anyhow!("--case-seed: {e}"))?)],
         _ => bail!("give --seed (a run's seed) or --case-seed (one case's seed)"),
     };
+    super::check_outputs(&[("--out", a.out.as_deref())], &[])?;
     if let Some(dir) = &a.out {
         std::fs::create_dir_all(dir).with_context(|| format!("--out {}", dir.display()))?;
     }

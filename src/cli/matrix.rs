@@ -19,7 +19,7 @@ pub struct MatrixArgs {
     #[arg(long, default_value = "host")]
     pub platform: String,
     /// Worker threads (default: one per CPU).
-    #[arg(long)]
+    #[arg(short, long, value_parser = super::jobs)]
     pub jobs: Option<usize>,
     /// Re-runs of each new mismatch, to check that it reproduces.
     #[arg(long, default_value_t = 3)]
@@ -38,7 +38,10 @@ pub struct MatrixArgs {
 }
 
 pub fn run(a: MatrixArgs) -> Result<u8> {
-    check_outputs(&a.out, &[&a.junit, &a.markdown])?;
+    check_outputs(
+        &[("--out", Some(&a.out))],
+        &[("--junit", a.junit.as_deref()), ("--markdown", a.markdown.as_deref())],
+    )?;
     let session = open_session(&a.live, &a.platform, "matrix")?;
     let all = cells(session.model.spec().platform);
     let matrix = Matrix { cells: all.into_iter().step_by(a.every as usize).collect() };
@@ -90,7 +93,7 @@ pub fn run(a: MatrixArgs) -> Result<u8> {
     write_atomic(&done.dir.join("matrix.txt"), text.as_bytes())?;
     write_atomic(&done.dir.join("matrix.csv"), &csv.into_inner().map_err(|e| anyhow!("{e}"))?)?;
     let s = &done.summary;
-    eprintln!(
+    crate::info!(
         "matrix: {} cells of {} in {:.1}s; {} mismatch(es), {} skipped; rules fired {}/{}{}",
         s.counts.cases,
         matrix.cells.len(),
@@ -105,6 +108,7 @@ pub fn run(a: MatrixArgs) -> Result<u8> {
             format!(" (missing: {})", s.coverage.missing.join(", "))
         }
     );
-    eprintln!("table: {}", done.dir.join("matrix.txt").display());
+    crate::info!("table: {}", done.dir.join("matrix.txt").display());
+    super::print_run_dir(&done.dir)?;
     Ok(done.code)
 }

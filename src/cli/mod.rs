@@ -1,11 +1,13 @@
-//! The command line (SPEC §4): argument definitions (their doc comments are
+//! The command line (docs/interface.md#the-command-line): argument definitions (their doc comments are
 //! the help) and the commands. Errors are returned with context for `main`
-//! to print as one line; exit codes are 0, 1 and 2 as SPEC §4 says.
+//! to print as one line; exit codes are 0, 1 and 2 as docs/interface.md#the-command-line says.
 
 use crate::case::{self, Case, Program};
 use crate::exec;
 use crate::model::{self, HostSettings, Model};
 use crate::platform::{ModelSpec, Platform};
+use crate::render::paint::{Paint, Tone};
+use crate::render::predict::{Column, JsonDoc, JsonRow, Predicted, members};
 use crate::run::{self, Verdict};
 pub use crate::session::host_spec;
 use crate::session::{ModelChoice, Session};
@@ -19,16 +21,77 @@ mod fuzz;
 mod generate;
 mod matrix;
 mod report;
+mod rules;
 mod vm;
 
 /// Finds out what operating systems really do when sockets share local
 /// addresses: a formal model per OS predicts every socket call, random cases
 /// run for real, and every step is diffed against the model.
 #[derive(Parser, Debug)]
-#[command(name = "sockdiff", version, propagate_version = true)]
+#[command(name = "sockdiff", version, propagate_version = true, arg_required_else_help = true)]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
     #[command(subcommand)]
     pub cmd: Cmd,
+}
+
+/// Options every command takes.
+#[derive(Args, Debug, Clone)]
+pub struct GlobalArgs {
+    /// Say less on stderr: only errors, warnings and findings.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Say more on stderr: the meaning of the rule beside each mismatch.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+    /// When to colour the output: auto (on a terminal, unless NO_COLOR is
+    /// set), always, never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorWhen::Auto, value_name = "WHEN")]
+    pub color: ColorWhen,
+}
+
+/// `--color`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorWhen {
+    /// Whether to colour a stream that is (or is not) a terminal.
+    pub fn on(self, terminal: bool) -> bool {
+        match self {
+            ColorWhen::Always => true,
+            ColorWhen::Never => false,
+            ColorWhen::Auto => {
+                terminal
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+            }
+        }
+    }
+}
+
+static PAINT: std::sync::OnceLock<Paint> = std::sync::OnceLock::new();
+
+/// Colour for standard output, as `--color` and the terminal decide.
+pub fn paint() -> Paint {
+    PAINT.get().copied().unwrap_or_default()
+}
+
+/// Applies the options every command takes (how much to say, colour).
+pub fn init(g: &GlobalArgs) {
+    use std::io::IsTerminal;
+    crate::say::set(if g.quiet {
+        crate::say::Level::Quiet
+    } else if g.verbose {
+        crate::say::Level::Verbose
+    } else {
+        crate::say::Level::Normal
+    });
+    let _ = PAINT.set(Paint::new(g.color.on(std::io::stdout().is_terminal())));
 }
 
 #[derive(Subcommand, Debug)]
@@ -47,10 +110,10 @@ pub enum Cmd {
     Minimize(MinimizeArgs),
     /// Replay the corpus and report changed outcomes (check), or write the
     /// real outcomes into it (record).
-    #[command(subcommand)]
+    #[command(subcommand, arg_required_else_help = true)]
     Corpus(corpus::CorpusCmd),
     /// Compare two run folders (diff), or render one for CI (render).
-    #[command(subcommand)]
+    #[command(subcommand, arg_required_else_help = true)]
     Report(report::ReportCmd),
     /// Print or write the cases a fuzz run with this seed generates,
     /// without running them.
@@ -67,6 +130,28 @@ pub enum Cmd {
     /// (fetched from Debian's archive, or a vmlinuz given) and bring back
     /// its output, its exit status and the files it wrote.
     Vm(vm::VmArgs),
+    /// List every rule id with its meaning in one line, version range and
+    /// variant (all models, or one with --platform).
+    Rules(rules::RulesArgs),
+    /// Explain one rule: meaning, sources, confidence, versions, the
+    /// corpus cases that show it and what the other platforms answer there.
+    Explain(rules::ExplainArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), of sockdiff or of one command.
+    Man(ManArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell: bash, zsh, fish, elvish or powershell.
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Args, Debug)]
+pub struct ManArgs {
+    /// A command (`predict`, `corpus`, ...): its own page instead of sockdiff's.
+    pub command: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -77,7 +162,7 @@ pub struct BenchArgs {
     pub duration: std::time::Duration,
     /// Worker threads of the second pass (default: one per CPU); the first
     /// pass has one.
-    #[arg(long)]
+    #[arg(short, long, value_parser = jobs)]
     pub jobs: Option<usize>,
     /// Seed of the generated cases.
     #[arg(long, default_value_t = 1)]
@@ -106,19 +191,29 @@ pub struct MinimizeArgs {
 /// Output format of `predict`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
+    /// A table for people.
     Text,
+    /// step,statement,outcome,rule (docs/interface.md#the-command-line).
     Csv,
+    /// One JSON document (fields: file, platform, step, statement, outcome, rule).
+    Json,
+    /// One self-contained HTML page: the grid, cells coloured by outcome.
+    Html,
 }
 
 #[derive(Args, Debug)]
 pub struct PredictArgs {
-    /// Model to ask: linux, freebsd, macos, windows, wine (optionally
-    /// @VERSION), all (the four OSes), or host.
+    /// Models to ask, comma-separated: linux, freebsd, macos, windows, wine
+    /// (each optionally @VERSION and +VARIANT), all (the four OSes), or
+    /// host; several give one column each (`all,wine`, `host,windows`).
     #[arg(long, default_value = "host")]
     pub platform: String,
-    /// text (a table) or csv (step,statement,outcome,rule).
+    /// text (a table), csv (step,statement,outcome,rule), json or html.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Print each rule's meaning under its statement (text).
+    #[arg(long)]
+    pub explain: bool,
     /// Case files.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
@@ -134,11 +229,23 @@ pub struct LiveArgs {
     pub no_netns: bool,
 }
 
+/// Output format of `replay`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReplayFormat {
+    /// Model and real side by side, a verdict per case.
+    Text,
+    /// One JSON document, a row per statement (the totals go to stderr).
+    Json,
+}
+
 #[derive(Args, Debug)]
 pub struct ReplayArgs {
     /// Model to diff against (default: this host's).
     #[arg(long, default_value = "host")]
     pub platform: String,
+    /// text, or json (file, platform, step, statement, outcome, rule, real, agrees).
+    #[arg(long, value_enum, default_value_t = ReplayFormat::Text)]
+    pub format: ReplayFormat,
     #[command(flatten)]
     pub live: LiveArgs,
     /// Case files, or folders of .case files.
@@ -159,30 +266,102 @@ pub fn run(cli: Cli) -> Result<u8> {
         Cmd::Matrix(a) => matrix::run(a),
         Cmd::Bench(a) => bench(a),
         Cmd::Vm(a) => vm::run(a),
+        Cmd::Rules(a) => rules::rules(a),
+        Cmd::Explain(a) => rules::explain(a),
+        Cmd::Completions(a) => completions(a),
+        Cmd::Man(a) => man(a),
     }
 }
 
-/// Parses `--platform`.
+/// Prints a campaign's run folder on stdout, one line.
+pub fn print_run_dir(dir: &Path) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{}", dir.display())?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Parses `--jobs`: a number of worker threads, at least 1.
+pub fn jobs(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("0 workers cannot run anything: give at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("'{s}' is not a number of workers")),
+    }
+}
+
+fn completions(a: CompletionsArgs) -> Result<u8> {
+    use clap::CommandFactory;
+    let mut out = std::io::stdout().lock();
+    clap_complete::generate(a.shell, &mut Cli::command(), "sockdiff", &mut out);
+    out.flush()?;
+    Ok(0)
+}
+
+fn man(a: ManArgs) -> Result<u8> {
+    use clap::CommandFactory;
+    let top = Cli::command();
+    let cmd = match &a.command {
+        None => top,
+        Some(name) => {
+            let Some(sub) = top.find_subcommand(name).cloned() else {
+                let names: Vec<String> = top.get_subcommands().map(|c| c.get_name().to_string()).collect();
+                bail!("no command '{name}' (commands: {})", names.join(", "))
+            };
+            // clap wants a static name; the process ends soon after.
+            let full = format!("sockdiff-{name}");
+            sub.name(&*full.leak()).version(env!("CARGO_PKG_VERSION"))
+        }
+    };
+    let mut bytes = Vec::new();
+    clap_mangen::Man::new(cmd).render(&mut bytes)?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(&bytes)?;
+    out.flush()?;
+    Ok(0)
+}
+
+/// Parses `--platform`: a comma-separated list of `host`, `all` (the four
+/// OSes) and model specs, each spec checked (variants, version range);
+/// a platform named twice counts once.
 pub fn platforms(arg: &str) -> Result<Vec<ModelSpec>> {
-    match arg {
-        "host" => Ok(vec![host_spec()]),
-        "all" => Ok(Platform::ALL_REAL.iter().map(|p| ModelSpec::new(*p)).collect()),
-        s => {
-            let spec = ModelSpec::parse(s).ok_or_else(|| {
-                anyhow!("unknown platform '{s}': expected linux, freebsd, macos, windows, wine (optionally @VERSION and +VARIANT), all or host")
-            })?;
-            model::check_spec(&spec).map_err(|e| anyhow!("--platform {s}: {e}"))?;
-            Ok(vec![spec])
+    let mut out: Vec<ModelSpec> = Vec::new();
+    for part in arg.split(',').map(str::trim) {
+        let specs = match part {
+            "host" => vec![host_spec()],
+            "all" => Platform::ALL_REAL.iter().map(|p| ModelSpec::new(*p)).collect(),
+            "" => bail!("--platform {arg}: an empty name in the list"),
+            s => {
+                let spec = ModelSpec::parse(s).ok_or_else(|| {
+                    anyhow!("unknown platform '{s}': expected linux, freebsd, macos, windows, wine (optionally @VERSION and +VARIANT), all or host, comma-separated")
+                })?;
+                model::check_spec(&spec).map_err(|e| anyhow!("--platform {s}: {e}"))?;
+                vec![spec]
+            }
+        };
+        for s in specs {
+            if !out.contains(&s) {
+                out.push(s);
+            }
         }
     }
+    Ok(out)
 }
 
-/// Checks the output paths of a campaign before any work: the folder run
-/// folders go in, and the extra files asked for.
-pub fn check_outputs(out: &Path, files: &[&Option<PathBuf>]) -> Result<()> {
-    crate::report::check_out_dir(out).with_context(|| format!("--out {}", out.display()))?;
-    for f in files.iter().copied().flatten() {
-        crate::report::check_out_file(f)?;
+/// Checks every output path of a command before any work, so a refused
+/// one stops it before anything is written (nothing is made here):
+/// folders (`--out`, `--save-corpus`) and files (`--junit`, …), each
+/// named by its option in the error.
+pub fn check_outputs(dirs: &[(&str, Option<&Path>)], files: &[(&str, Option<&Path>)]) -> Result<()> {
+    for (flag, d) in dirs {
+        if let Some(d) = d {
+            crate::report::check_out_dir(d).with_context(|| format!("{flag} {}", d.display()))?;
+        }
+    }
+    for (flag, f) in files {
+        if let Some(f) = f {
+            crate::report::check_out_file(f).with_context(|| format!("{flag} {}", f.display()))?;
+        }
     }
     Ok(())
 }
@@ -204,12 +383,15 @@ pub fn open_session(live: &LiveArgs, platform: &str, what: &str) -> Result<Sessi
     for w in &session.prep.warnings {
         eprintln!("warning: {w}");
     }
+    for n in &session.notes {
+        eprintln!("note: {n}");
+    }
     if let Some(c) = &session.calibration {
         for p in &c.probes {
-            eprintln!("calibration: {}", p.describe());
+            crate::info!("calibration: {}", p.describe());
         }
         if !c.probes.is_empty() {
-            eprintln!("calibration: host model {}", c.spec);
+            crate::info!("calibration: host model {}", c.spec);
         }
     }
     Ok(session)
@@ -270,7 +452,17 @@ pub fn load(path: &Path) -> Result<(Case, Program)> {
     Ok((case, prog))
 }
 
-/// The line of statement `index` in a case file, for error messages.
+/// `FILE:LINE` of statement `index` in a case file, for messages; `FILE`
+/// alone where the line cannot be found.
+pub fn place(path: &Path, index: usize) -> String {
+    match line_of(path, index) {
+        0 => path.display().to_string(),
+        n => format!("{}:{n}", path.display()),
+    }
+}
+
+/// The line of statement `index` in a case file, for error messages (0:
+/// not found).
 pub fn line_of(path: &Path, index: usize) -> usize {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let mut n = 0;
@@ -288,71 +480,38 @@ pub fn line_of(path: &Path, index: usize) -> usize {
 
 fn predict(a: PredictArgs) -> Result<u8> {
     let specs = platforms(&a.platform)?;
+    for s in &specs {
+        if let Some(n) = model::versions::rules_note(s) {
+            crate::info!("note: {n}");
+        }
+    }
     let host = HostSettings::default();
     let models: Vec<Box<dyn Model>> = specs.iter().map(|s| model_for(s, &host)).collect::<Result<_>>()?;
     let files = case_files(&a.files)?;
-    let many_files = files.len() > 1;
-    let many_models = models.len() > 1;
-    let mut out = std::io::stdout().lock();
-    let mut csv_out = (a.format == Format::Csv).then(|| csv::Writer::from_writer(Vec::new()));
-    if let Some(w) = csv_out.as_mut() {
-        let mut header = Vec::new();
-        if many_files {
-            header.push("file");
-        }
-        if many_models {
-            header.push("platform");
-        }
-        header.extend(["step", "statement", "outcome", "rule"]);
-        w.write_record(&header)?;
-    }
+    let mut all: Vec<Predicted> = Vec::new();
     for path in &files {
         let (case, prog) = load(path)?;
         let mut columns = Vec::new();
         for m in &models {
-            let p = run::predict_case(m.as_ref(), &prog).map_err(|(i, why)| {
-                anyhow!(
-                    "{}:{}: {} (the case is invalid for the {} model)",
-                    path.display(),
-                    line_of(path, i),
-                    why,
-                    m.spec()
-                )
+            let steps = run::predict_case(m.as_ref(), &prog).map_err(|(i, why)| {
+                anyhow!("{}: {} (the case is invalid for the {} model)", place(path, i), why, m.spec())
             })?;
-            columns.push(p);
+            columns.push(Column { spec: m.spec().to_string(), steps });
         }
         let stmts: Vec<String> = case.stmts().map(|s| s.to_string()).collect();
-        match csv_out.as_mut() {
-            Some(w) => {
-                for (mi, m) in models.iter().enumerate() {
-                    for (i, st) in stmts.iter().enumerate() {
-                        let mut rec: Vec<String> = Vec::new();
-                        if many_files {
-                            rec.push(path.display().to_string());
-                        }
-                        if many_models {
-                            rec.push(m.spec().to_string());
-                        }
-                        let (set, rule) = &columns[mi][i];
-                        rec.extend([(i + 1).to_string(), st.clone(), set.to_string(), rule.to_string()]);
-                        w.write_record(&rec)?;
-                    }
-                }
-                out.write_all(&std::mem::replace(w, csv::Writer::from_writer(Vec::new())).into_inner()?)?;
-            }
-            None => {
-                let names: Vec<String> = models.iter().map(|m| m.spec().to_string()).collect();
-                writeln!(out, "{}  ({})", path.display(), names.join(", "))?;
-                let width = stmts.iter().map(|s| s.len()).max().unwrap_or(0).max(9);
-                for (i, st) in stmts.iter().enumerate() {
-                    let mut line = format!("{:>4}  {:<width$}", i + 1, st);
-                    for col in &columns {
-                        let (set, rule) = &col[i];
-                        line.push_str(&format!("  {:<14} {:<34}", set.to_string(), rule));
-                    }
-                    writeln!(out, "{}", line.trim_end())?;
-                }
-                writeln!(out)?;
+        all.push(Predicted { file: path.display().to_string(), stmts, columns });
+    }
+    let mut out = std::io::stdout().lock();
+    match a.format {
+        Format::Csv => out.write_all(&crate::render::predict::csv(&all)?)?,
+        Format::Json => {
+            let doc = JsonDoc::new("predict", crate::render::predict::json_rows(&all));
+            out.write_all(doc.to_text().as_bytes())?;
+        }
+        Format::Html => out.write_all(crate::render::html::predict_grid(&all).as_bytes())?,
+        Format::Text => {
+            for p in &all {
+                out.write_all(crate::render::predict::text(p, a.explain, paint()).as_bytes())?;
             }
         }
     }
@@ -378,44 +537,77 @@ fn replay(a: ReplayArgs) -> Result<u8> {
         .join()
         .map_err(|_| anyhow!("the worker thread panicked"))?
     })?;
-    let mut out = std::io::stdout().lock();
+    let paint = paint();
+    let mut text = String::new();
+    let mut rows: Vec<JsonRow> = Vec::new();
     let (mut agree, mut mismatch, mut skipped) = (0, 0, 0);
     for ((path, case, _), r) in loaded.iter().zip(&runs) {
-        writeln!(out, "{}  (model {}, real: this host)", path.display(), model.spec())?;
+        use std::fmt::Write as _;
+        let _ = writeln!(text, "{}  (model {}, real: this host)", path.display(), model.spec());
         let stmts: Vec<String> = case.stmts().map(|s| s.to_string()).collect();
         let width = stmts.iter().map(|s| s.len()).max().unwrap_or(0).max(9);
-        writeln!(out, "{:>4}  {:<width$}  {:<14} {:<14}    rule", "step", "statement", "model", "real")?;
+        let _ = writeln!(text, "{:>4}  {:<width$}  {:<14} {:<14}    rule", "step", "statement", "model", "real");
         for rec in &r.steps {
-            let mark = if rec.agrees() { "  " } else { "✗ " };
-            writeln!(
-                out,
-                "{:>4}  {:<width$}  {:<14} {:<14}  {mark}{}",
+            let mark = if rec.agrees() { "  ".to_string() } else { paint.tone("✗ ", Tone::Alert) };
+            let _ = writeln!(
+                text,
+                "{:>4}  {:<width$}  {} {}  {mark}{}",
                 rec.index + 1,
                 stmts[rec.index],
-                rec.expected.to_string(),
-                rec.actual.to_string(),
+                paint.outcome(&rec.expected.to_string(), 14),
+                paint.outcome(&rec.actual.to_string(), 14),
                 rec.rule
-            )?;
+            );
+            if crate::say::verbose() && !rec.agrees() {
+                let m = crate::model::rules::find(rec.rule).map(|x| x.meaning).unwrap_or("");
+                for l in crate::render::predict::wrap(m, 96) {
+                    let _ = writeln!(text, "{:>8}{}", "", paint.tone(&l, Tone::Dim));
+                }
+            }
+            rows.push(JsonRow {
+                file: path.display().to_string(),
+                platform: model.spec().to_string(),
+                step: rec.index + 1,
+                statement: stmts[rec.index].clone(),
+                outcome: members(&rec.expected),
+                rule: rec.rule.to_string(),
+                real: Some(members(&rec.actual)),
+                agrees: Some(rec.agrees()),
+                ..JsonRow::default()
+            });
         }
         match &r.verdict {
             Verdict::Agree => {
                 agree += 1;
-                writeln!(out, "      agrees on all {} statements\n", r.steps.len())?;
+                let _ = writeln!(
+                    text,
+                    "      {}\n",
+                    paint.tone(&format!("agrees on all {} statements", r.steps.len()), Tone::Good)
+                );
             }
             Verdict::Mismatch { index } => {
                 mismatch += 1;
-                writeln!(out, "      MISMATCH at statement {} (line {})\n", index + 1, line_of(path, *index))?;
+                let m = format!("MISMATCH at statement {} (line {})", index + 1, line_of(path, *index));
+                let _ = writeln!(text, "      {}\n", paint.tone(&m, Tone::Alert));
             }
             Verdict::Skipped(why) => {
                 skipped += 1;
-                writeln!(out, "      skipped: {why}\n")?;
+                let _ = writeln!(text, "      skipped: {why}\n");
             }
             Verdict::Invalid { index, why } => {
-                bail!("{}:{}: {why} (invalid case)", path.display(), line_of(path, *index));
+                bail!("{}: {why} (invalid case)", place(path, *index));
             }
         }
     }
-    writeln!(out, "{} cases: {agree} agree, {mismatch} mismatch, {skipped} skipped", loaded.len())?;
+    let total = format!("{} cases: {agree} agree, {mismatch} mismatch, {skipped} skipped", loaded.len());
+    let mut out = std::io::stdout().lock();
+    match a.format {
+        ReplayFormat::Text => writeln!(out, "{text}{total}")?,
+        ReplayFormat::Json => {
+            out.write_all(JsonDoc::new("replay", rows).to_text().as_bytes())?;
+            crate::info!("{total}");
+        }
+    }
     out.flush()?;
     let unknown = unknown_behaviour(&session);
     Ok(if mismatch > 0 || unknown { 1 } else { 0 })
@@ -430,14 +622,8 @@ fn minimize(a: MinimizeArgs) -> Result<u8> {
         platforms(&a.platform)?;
     }
     let (case, prog) = load(&a.file)?;
-    if let Some(out) = &a.out {
-        // Fail before the work if the result cannot be written.
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(out)
-            .with_context(|| format!("--out {}", out.display()))?;
-    }
+    // Fail before the work if the result cannot be written.
+    check_outputs(&[], &[("--out", a.out.as_deref())])?;
     let session = open_session(&a.live, &a.platform, "minimize")?;
     let model = &session.model;
     let t0 = std::time::Instant::now();
@@ -499,7 +685,7 @@ fn minimize(a: MinimizeArgs) -> Result<u8> {
 
 fn bench(a: BenchArgs) -> Result<u8> {
     let session = open_session(&a.live, "host", "bench")?;
-    let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
+    let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     let r = crate::campaign::bench::bench(session.model.as_ref(), &session.prep, jobs, a.duration, a.seed)?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{}", serde_json::to_string(&r)?)?;

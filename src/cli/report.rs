@@ -1,5 +1,8 @@
 //! `sockdiff report diff OLD NEW` and `sockdiff report render RUN`.
 
+use crate::model::{HostSettings, for_spec};
+use crate::platform::ModelSpec;
+use crate::render::html::{Finding, FindingStep};
 use crate::report::{self, MismatchRow, Summary, write_atomic};
 use anyhow::{Context, Result, anyhow};
 use clap::{Args, Subcommand};
@@ -50,9 +53,14 @@ pub struct RenderArgs {
     /// Write JUnit XML here.
     #[arg(long)]
     pub junit: Option<PathBuf>,
-    /// Write Markdown here (default: standard output).
+    /// Write Markdown here (default: standard output, unless --html is
+    /// given).
     #[arg(long)]
     pub markdown: Option<PathBuf>,
+    /// Write one self-contained HTML page here: fingerprint, calibration,
+    /// counts, each finding step by step, rule coverage.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
 }
 
 pub fn run(cmd: ReportCmd) -> Result<u8> {
@@ -90,12 +98,24 @@ fn merge(a: MergeArgs) -> Result<u8> {
     Ok(0)
 }
 
-/// Reads a run folder's rows and summary.
+/// Reads a run folder's rows and summary. For a run that did not finish
+/// (killed, or still going) it says so on stderr, and the counts in the
+/// summary returned are those the folder's files prove.
 pub fn load_run(dir: &Path) -> Result<(Vec<MismatchRow>, Summary)> {
     let rows = report::read_mismatches(dir).map_err(|e| anyhow!("{e}"))?;
     let path = dir.join("summary.json");
     let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    let summary: Summary = serde_json::from_str(&text).with_context(|| format!("{}", path.display()))?;
+    let mut summary: Summary = serde_json::from_str(&text).with_context(|| format!("{}", path.display()))?;
+    if !report::finished(&summary) {
+        let proven = report::proven_counts(dir, &rows, &summary);
+        eprintln!(
+            "warning: {} is from a run that did not finish (summary.json says running: killed, or still going); counts are those its files prove ({} case(s) at least, {} mismatch(es))",
+            dir.display(),
+            proven.cases,
+            proven.mismatches
+        );
+        summary.counts = proven;
+    }
     Ok((rows, summary))
 }
 
@@ -149,6 +169,7 @@ fn fingerprint_fields(s: &Summary) -> BTreeMap<String, String> {
 }
 
 fn diff(a: DiffArgs) -> Result<u8> {
+    super::check_outputs(&[], &[("--csv", a.csv.as_deref())])?;
     let (old_rows, old_sum) = load_run(&a.old)?;
     let (new_rows, new_sum) = load_run(&a.new)?;
     let mut rows: Vec<DiffRow> = Vec::new();
@@ -234,13 +255,23 @@ fn diff(a: DiffArgs) -> Result<u8> {
 }
 
 fn render(a: RenderArgs) -> Result<u8> {
+    super::check_outputs(
+        &[],
+        &[("--junit", a.junit.as_deref()), ("--markdown", a.markdown.as_deref()), ("--html", a.html.as_deref())],
+    )?;
     let (rows, summary) = load_run(&a.run)?;
     if let Some(p) = &a.junit {
         write_atomic(p, crate::render::junit_fuzz(&rows, &summary).as_bytes())?;
     }
+    if let Some(p) = &a.html {
+        let findings: Vec<Finding> = rows.iter().map(|r| finding(&a.run, r, &summary)).collect();
+        let page = crate::render::html::run_page(&summary, &summary.counts, report::finished(&summary), &findings);
+        write_atomic(p, page.as_bytes())?;
+    }
     let md = crate::render::markdown_fuzz(&rows, &summary);
     match &a.markdown {
         Some(p) => write_atomic(p, md.as_bytes())?,
+        None if a.html.is_some() => {}
         None => {
             let mut out = std::io::stdout().lock();
             out.write_all(md.as_bytes())?;
@@ -248,4 +279,54 @@ fn render(a: RenderArgs) -> Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// A finding's minimized case step by step: the run's model predicts each
+/// statement again; the real side is what the run folder proves (every
+/// statement before the mismatch agreed, the mismatch is the CSV's actual
+/// outcome, later statements were not compared).
+fn finding(run: &Path, row: &MismatchRow, summary: &Summary) -> Finding {
+    let path = run.join("cases").join(format!("{}.case", row.case_id));
+    let case = crate::case::parse_file(&path).ok();
+    let spec = ModelSpec::parse(&summary.fingerprint.model).or_else(|| ModelSpec::parse(&row.model));
+    let model =
+        spec.filter(|s| crate::model::variants::check(s).is_ok()).map(|s| for_spec(&s, &HostSettings::default()));
+    let Some(case) = case else {
+        // No case file: the CSV row alone.
+        let step = FindingStep {
+            statement: row.statement.clone(),
+            model: row.expected.clone(),
+            real: row.actual.clone(),
+            rule: row.rule.clone(),
+            mismatch: true,
+        };
+        return Finding { row: row.clone(), steps: vec![step] };
+    };
+    let predicted = model.as_ref().and_then(|m| {
+        let prog = crate::case::compile(&case).ok()?;
+        crate::run::predict_case(m.as_ref(), &prog).ok()
+    });
+    let steps = case
+        .stmts()
+        .enumerate()
+        .map(|(i, st)| {
+            let (pred, rule) = predicted
+                .as_ref()
+                .and_then(|p| p.get(i))
+                .map(|(s, r)| (s.to_string(), r.to_string()))
+                .unwrap_or_default();
+            let at = i + 1 == row.step;
+            let (model, rule) = if at { (row.expected.clone(), row.rule.clone()) } else { (pred, rule) };
+            let real = if at {
+                row.actual.clone()
+            } else if i + 1 < row.step {
+                // A single prediction that agreed is the real outcome.
+                if model.starts_with('{') { format!("agreed (one of {model})") } else { model.clone() }
+            } else {
+                "not compared".to_string()
+            };
+            FindingStep { statement: st.to_string(), model, real, rule, mismatch: at }
+        })
+        .collect();
+    Finding { row: row.clone(), steps }
 }

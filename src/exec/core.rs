@@ -1,5 +1,5 @@
 //! The portable part of every executor: runs statements with socket2 as
-//! SPEC §3 says (blocking connect bounded by a 2 s send timeout,
+//! docs/interface.md#outcomes says (blocking connect bounded by a 2 s send timeout,
 //! non-blocking accept) and leaves OS matters to a [`HostOps`].
 
 use super::trace::{Call, CaseTrace, Handle, PortSrc};
@@ -257,7 +257,7 @@ pub fn domain_type(kind: Kind) -> (Domain, Type) {
 }
 
 /// Blocking connect bounded by SO_SNDTIMEO (Unix). A connect cut short by
-/// the timeout reports EINPROGRESS or EAGAIN, which SPEC §3 calls ETIMEDOUT.
+/// the timeout reports EINPROGRESS or EAGAIN, which docs/interface.md#outcomes calls ETIMEDOUT.
 pub fn connect_with_sndtimeo(
     s: &Socket,
     to: &SockAddr,

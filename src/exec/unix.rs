@@ -1,4 +1,4 @@
-//! Error numbers of Unix hosts mapped to SPEC §3 names (libc's constants, so
+//! Error numbers of Unix hosts mapped to docs/interface.md#outcomes names (libc's constants, so
 //! each OS gets its own numbers).
 
 use crate::outcome::{Errno, Outcome};

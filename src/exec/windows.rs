@@ -1,7 +1,7 @@
 //! Windows: no network namespaces, so live runs use the host's stack with
 //! symbolic ports taken below the dynamic range (49152-65535) and never
 //! reused within 65 s. SO_EXCLUSIVEADDRUSE is set raw (socket2 lacks it);
-//! WSA error codes map to SPEC §3 names. `as other` needs a second account:
+//! WSA error codes map to docs/interface.md#outcomes names. `as other` needs a second account:
 //! given one (SOCKDIFF_OTHER_USER, SOCKDIFF_OTHER_PASSWORD) such sockets are
 //! created while impersonating it, else such cases are skipped. Under Wine (ntdll exports `wine_get_version`) the host
 //! model is `wine` and the fingerprint says so.

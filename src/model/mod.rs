@@ -5,7 +5,7 @@
 //! every host. A model answers one statement at a time: given the state (every
 //! socket the case has made) and a statement, it returns the rule id and one
 //! or more [`Branch`]es, each an allowed outcome with the state that follows
-//! it. Several branches mean the OS leaves the choice open (a set in SPEC §3);
+//! it. Several branches mean the OS leaves the choice open (a set in docs/interface.md#outcomes);
 //! the caller keeps every state that agrees with what really happened (see
 //! [`Belief`]).
 
@@ -15,6 +15,7 @@ pub mod linux;
 pub mod rules;
 pub mod state;
 pub mod variants;
+pub mod versions;
 pub mod windows;
 pub mod wine;
 
@@ -116,9 +117,11 @@ pub struct HostSettings {
     pub bindv6only: bool,
 }
 
-/// Checks a spec before a model is made for it: its variants must exist.
+/// Checks a spec before a model is made for it: its variants must exist
+/// and its version must be one the model knows ([`versions::check`]).
 pub fn check_spec(spec: &ModelSpec) -> Result<(), String> {
-    variants::check(spec)
+    variants::check(spec)?;
+    versions::check(spec)
 }
 
 /// The model for a spec. Variants the platform does not know are ignored

@@ -1,4 +1,4 @@
-//! The `wine` model (SPEC §1): the [`Windows`] model with the known
+//! The `wine` model (docs/interface.md#names): the [`Windows`] model with the known
 //! divergences of Wine laid over it. Wine runs Winsock on Linux sockets:
 //! its server keeps a Windows-style table of bound TCP addresses
 //! (`check_addr_usage`), and whatever that table lets through is then

@@ -1,4 +1,4 @@
-//! Run folders (SPEC §5): `mismatches.csv` (created with its header when
+//! Run folders (docs/interface.md#run-folders): `mismatches.csv` (created with its header when
 //! the run starts, one whole row per write so a killed run leaves a valid
 //! file), `summary.json` (replaced atomically), and `cases/<case_id>.case`
 //! (written before the row that names it). [`merge`] folds the run
@@ -222,24 +222,60 @@ impl RunDir {
     }
 }
 
-/// Checks, before any work, that run folders can be made under `parent`
-/// (it is made if missing, and a probe file is written and removed).
-pub fn check_out_dir(parent: &Path) -> io::Result<()> {
-    fs::create_dir_all(parent).map_err(|e| io_err(parent, "cannot create the run folder in", e))?;
-    let probe = parent.join(format!(".sockdiff-write-check-{}", std::process::id()));
-    fs::write(&probe, b"").map_err(|e| io_err(parent, "cannot create the run folder in", e))?;
-    let _ = fs::remove_file(&probe);
-    Ok(())
+/// Checks, before any work, that a folder can be written or made at
+/// `dir`, without making anything: an existing folder must take a probe
+/// file (written and removed at once); a missing one needs its nearest
+/// existing ancestor to be a folder that does.
+pub fn check_out_dir(dir: &Path) -> io::Result<()> {
+    let mut at = dir;
+    loop {
+        if at.as_os_str().is_empty() {
+            at = Path::new(".");
+        }
+        match fs::metadata(at) {
+            Ok(m) if m.is_dir() => return probe_dir(at).map_err(|e| io_err(dir, "cannot create the run folder in", e)),
+            Ok(_) => {
+                let e = io::Error::new(io::ErrorKind::NotADirectory, format!("{} is a file", at.display()));
+                return Err(io_err(dir, "cannot create the run folder in", e));
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => match at.parent() {
+                Some(p) => at = p,
+                None => return Err(io_err(dir, "cannot create the run folder in", e)),
+            },
+            Err(e) => return Err(io_err(dir, "cannot create the run folder in", e)),
+        }
+    }
 }
 
-/// Checks, before any work, that `path` can be written; a file that did
-/// not exist is not left behind.
+/// Writes and removes a probe file in an existing folder.
+fn probe_dir(dir: &Path) -> io::Result<()> {
+    let probe = dir.join(format!(".sockdiff-write-check-{}", std::process::id()));
+    OpenOptions::new().write(true).create_new(true).open(&probe)?;
+    fs::remove_file(&probe)
+}
+
+/// Checks, before any work, that the file `path` can be written, leaving
+/// nothing behind: an existing file must open for appending (unchanged);
+/// a new one's folder must exist and take it (it is made and removed).
 pub fn check_out_file(path: &Path) -> io::Result<()> {
-    let existed = path.exists();
-    OpenOptions::new().create(true).append(true).open(path).map_err(|e| io_err(path, "cannot write", e))?;
-    if !existed {
-        let _ = fs::remove_file(path);
+    if path.is_dir() {
+        let e = io::Error::new(io::ErrorKind::IsADirectory, "it is a folder");
+        return Err(io_err(path, "cannot write", e));
     }
+    if path.exists() {
+        OpenOptions::new().append(true).open(path).map_err(|e| io_err(path, "cannot write", e))?;
+        return Ok(());
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        let e = io::Error::new(io::ErrorKind::NotFound, format!("no folder {}", parent.display()));
+        return Err(io_err(path, "cannot write", e));
+    }
+    OpenOptions::new().write(true).create_new(true).open(path).map_err(|e| io_err(path, "cannot write", e))?;
+    let _ = fs::remove_file(path);
     Ok(())
 }
 
@@ -267,6 +303,44 @@ pub fn read_mismatches(run: &Path) -> io::Result<Vec<MismatchRow>> {
     r.deserialize()
         .collect::<Result<Vec<MismatchRow>, _>>()
         .map_err(|e| io::Error::other(format!("{}: {e}", path.display())))
+}
+
+/// Whether the run that wrote `summary` finished: a run killed (or still
+/// going) leaves `running` in it.
+pub fn finished(summary: &Summary) -> bool {
+    summary.status != "running"
+}
+
+/// The counts a run folder proves. A finished run's summary is taken as it
+/// is. For one that did not finish, the summary may lag behind its files:
+/// each row of mismatches.csv is a distinct mismatch, a case id
+/// `case-N` proves that N + 1 cases at least were taken, and each file in
+/// `flaky/` and `invalid/` is one such case.
+pub fn proven_counts(dir: &Path, rows: &[MismatchRow], summary: &Summary) -> Counts {
+    let mut c = summary.counts.clone();
+    if finished(summary) {
+        return c;
+    }
+    let index = |id: &str| id.strip_prefix("case-").and_then(|n| n.parse::<u64>().ok());
+    let files = |sub: &str| -> Vec<u64> {
+        fs::read_dir(dir.join(sub))
+            .map(|rd| {
+                rd.filter_map(|e| e.ok())
+                    .filter_map(|e| index(e.file_name().to_str()?.strip_suffix(".case")?))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (flaky, invalid) = (files("flaky"), files("invalid"));
+    let highest =
+        rows.iter().filter_map(|r| index(&r.case_id)).chain(flaky.iter().copied()).chain(invalid.iter().copied()).max();
+    c.mismatches = c.mismatches.max(rows.len() as u64);
+    c.flaky = c.flaky.max(flaky.len() as u64);
+    c.invalid = c.invalid.max(invalid.len() as u64);
+    if let Some(h) = highest {
+        c.cases = c.cases.max(h + 1);
+    }
+    c
 }
 
 /// Seconds since the Unix epoch as RFC 3339 UTC (`2026-11-25T14:33:01Z`).

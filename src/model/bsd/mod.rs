@@ -1,6 +1,6 @@
 //! The `freebsd` and `macos` models: one BSD core (the 4.4BSD bind check,
 //! the pcb lookups, TCP's life cycle) with the two kernels' differences as
-//! named rules, from `shared/semantics/bsd.md` checked against FreeBSD
+//! named rules, from `docs/semantics/bsd.md` checked against FreeBSD
 //! (main 2025-26, 14.x, 13.x) and XNU (xnu-11417, macOS 15) sources.
 //!
 //! How the shared [`State`] is read here (see `state.rs` for the fields):

@@ -211,7 +211,7 @@ fn mapped_binds_are_ipv4_binds() {
 
 #[test]
 fn one_best_match_decides() {
-    // The plain dual-stack bind sees only the 0.0.0.0 socket (bsd.md §15).
+    // The plain dual-stack bind sees only the 0.0.0.0 socket (docs/semantics/bsd.md#ipv4-and-ipv6).
     let text = "a = socket tcp4\nb = socket tcp4\nc = socket tcp6\nset c v6only off\nbind a 0.0.0.0:P1\nset b reuseaddr on\nbind b 127.0.0.1:P1\nbind c [::]:P1\n";
     both(text, "ok", BSD_V4_THEN_DUALSTACK);
 }

@@ -1,5 +1,5 @@
 //! The `linux` model: Linux 6.8+ (checked on 6.18) as described in
-//! `shared/semantics/linux.md`, one rule per decision, checks in the order
+//! `docs/semantics/linux.md`, one rule per decision, checks in the order
 //! the kernel makes them. Rule ids and sources: [`super::rules`].
 
 mod bind;

@@ -104,7 +104,7 @@ fn reuseport_needs_the_same_user() {
 
 #[test]
 fn stale_reuseport_memo_skips_the_scan() {
-    // shared/semantics/linux.md §19, consequence (1).
+    // docs/semantics/linux.md#the-port-memo, consequence (1).
     let r = predict(
         "a = socket tcp4\nb = socket tcp4\nset a reuseport on\nbind a 127.0.0.1:P1\nset a reuseport off\nset b reuseport on\nbind b 127.0.0.1:P1\n",
     );

@@ -1,8 +1,9 @@
 //! Every rule id a model can emit, with its meaning and its source, in one
 //! place: this module and one table file per family (`linux.rs`, …). Ids
-//! follow SPEC §1: `<family>.<area>.<name>`. The numbered rules come from
-//! `shared/semantics/<os>.md` (the number there is given as `§n`); rules
-//! marked "tool" are conventions of sockdiff, not OS facts.
+//! follow docs/interface.md#names: `<family>.<area>.<name>`. Each rule is
+//! explained for users in `docs/semantics/<os>.md` (a test checks that
+//! every id is named there); rules marked "tool" are conventions of
+//! sockdiff, not OS facts.
 
 /// One rule of a model.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,6 +44,11 @@ pub const TABLES: &[&[Rule]] = &[LINUX_RULES, BSD_RULES, FREEBSD_RULES, MACOS_RU
 /// Every rule of every model.
 pub static RULES: std::sync::LazyLock<Vec<Rule>> =
     std::sync::LazyLock::new(|| TABLES.iter().flat_map(|t| t.iter().copied()).collect());
+
+/// The rule with this id.
+pub fn find(id: &str) -> Option<&'static Rule> {
+    TABLES.iter().flat_map(|t| t.iter()).find(|r| r.id == id)
+}
 
 /// A version range: `since` inclusive, `until` exclusive; `None` is open.
 pub type Range = (Option<&'static [u32]>, Option<&'static [u32]>);
@@ -108,7 +114,7 @@ mod tests {
             let parts: Vec<&str> = r.id.split('.').collect();
             assert_eq!(parts.len(), 3, "{}", r.id);
             assert!(["linux", "freebsd", "macos", "windows", "wine", "bsd"].contains(&parts[0]), "{}", r.id);
-            // One lowercase word; SPEC §1 names `v6` as an area.
+            // One lowercase word; docs/interface.md#names gives `v6` as an area.
             assert!(parts[1].chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()), "{}", r.id);
             assert!(parts[2].chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'), "{}", r.id);
             assert!(!r.meaning.is_empty() && !r.source.is_empty(), "{}", r.id);

@@ -20,7 +20,7 @@ rules! {
         "Wine's own table of bound TCP addresses decides where the Windows sources leave a choice open: one entry per bound address and port (per family; a v6only-off IPv6 socket also enters its v4-mapped address, and [::] as 0.0.0.0 only when exclusive); a bind that matches an entry fails unless both have SO_REUSEADDR, with EACCES when the new socket has SO_REUSEADDR or the entry is an exclusive wildcard, else EADDRINUSE; wildcard and specific entries match only through an exclusive wildcard.",
         "wine server/sock.c addr_compare, check_addr_usage, register_bound_address, update_addr_usage; runs under Wine 8.0.";
     WINE_TCP_EXCL_WILDCARD = "wine.tcp.excl-wildcard",
-        "An exclusive wildcard holder matches every later bind of its port and family in Wine's table: EACCES for all of them, also a same-wildcard bind without SO_REUSEADDR (Microsoft's table: EADDRINUSE; Q1).",
+        "An exclusive wildcard holder matches every later bind of its port and family in Wine's table: EACCES for all of them, also a same-wildcard bind without SO_REUSEADDR (Microsoft's table: EADDRINUSE; open question 1).",
         "wine server/sock.c addr_compare and check_addr_usage (match_any_addr; STATUS_ACCESS_DENIED when the entry matches any address); runs under Wine 8.0.";
     WINE_NO_USERS = "wine.any.no-users",
         "Wine has no second account: a socket made 'as other' is treated as the main user's (a specific bind under another user's wildcard is ok where Windows gives EACCES).",
@@ -35,13 +35,13 @@ rules! {
         "Sockets bound by connect or made by accept are not in Wine's table and have Linux SO_REUSEADDR: they never keep a bind out.",
         "wine server/sock.c update_addr_usage (called from IOCTL_AFD_BIND only), accept_socket; runs under Wine 8.0.";
     WINE_PORT_ZERO = "wine.any.port-zero",
-        "A port-0 bind is not checked against Wine's table (Linux picks a free port) but is entered in it with the port Linux chose, so later binds of that port are judged as on Windows. windows.md expected port-0 binds to stay out of the table; Wine 8.0 enters them (corpus/windows/bind/port-zero.case). No divergence from Windows is known here.",
+        "A port-0 bind is not checked against Wine's table (Linux picks a free port) but is entered in it with the port Linux chose, so later binds of that port are judged as on Windows. The notes behind docs/semantics/windows.md expected port-0 binds to stay out of the table; Wine 8.0 enters them (corpus/windows/bind/port-zero.case). No divergence from Windows is known here.",
         "wine server/sock.c should_track_conflicts_for_addr (port 0 not checked), IOCTL_AFD_BIND (update_addr_usage after getsockname); runs under Wine 8.0.";
     WINE_UDP_INTERFACE_BIND = "wine.udp.interface-bind",
         "A UDP bind to an IPv4 address other than 127.0.0.1 that no interface has as its own (127.0.0.2, 192.0.2.1) binds 0.0.0.0 on Linux: it succeeds, conflicts like a wildcard and receives for every address (Windows: EADDRNOTAVAIL for 192.0.2.1, a specific binding for 127.0.0.2).",
         "wine server/sock.c IOCTL_AFD_BIND and bind_to_interface (the wildcard fallback for datagram sockets); runs under Wine 8.0 (found by fuzz).";
     WINE_OPTIONS_AFTER_BIND = "wine.any.options-after-bind",
-        "Wine accepts SO_REUSEADDR and SO_EXCLUSIVEADDRUSE changes on a bound socket (ok, nothing changes for it); Windows' answer is open (Q7).",
+        "Wine accepts SO_REUSEADDR and SO_EXCLUSIVEADDRUSE changes on a bound socket (ok, nothing changes for it); Windows' answer is open (open question 7).",
         "wine server/sock.c SO_REUSEADDR and SO_EXCLUSIVEADDRUSE handlers (no bound check); runs under Wine 8.0.";
     WINE_TCP_MAPPED_OPS = "wine.tcp.mapped-ops-stale",
         "A dual-stack tcp6 socket whose connect to a v4-mapped peer went out keeps Linux's IPv4 operations: a later connect to a plain IPv6 peer sends nothing and times out (ETIMEDOUT), as on Linux (linux.tcp.mapped-ops-stale).",

@@ -47,7 +47,7 @@ enum Role {
     /// The IPv4 wildcard of a dual-stack exclusive `[::]` (rule 15).
     DualExcl,
     /// The IPv4 check of a dual-stack `[::]` without the exclusive option
-    /// (rule 16, Q3): only for the binding socket.
+    /// (docs/semantics/windows.md#open-question-3): only for the binding socket.
     DualShared,
 }
 
@@ -188,7 +188,7 @@ fn judge(n: Party, e: Party, legacy: bool, udp: bool) -> Verdict {
             (_, Excl) => Verdict::new(WINDOWS_TCP_E_WILD, &[ACCESS]),
             (Reuse, Reuse) => Verdict::new(WINDOWS_TCP_E_WILD, &[OK]),
             _ if n.other == e.other => Verdict::new(WINDOWS_TCP_E_WILD, &[OK]),
-            // Q5: whether the user rule applies to UDP is not known.
+            // open question 5 (docs/semantics/windows.md#open-question-5): whether the user rule applies to UDP is not known.
             _ if udp => Verdict::new(WINDOWS_TCP_E_WILD, &[ACCESS, OK]),
             _ => Verdict::new(WINDOWS_TCP_E_WILD, &[ACCESS]),
         },
@@ -199,7 +199,7 @@ fn judge(n: Party, e: Party, legacy: bool, udp: bool) -> Verdict {
         Relation::Disjoint => unreachable!("handled above"),
     };
     match n.slot.role {
-        // Rule 16 / Q3: Microsoft says the IPv4 stack is checked too, Wine does not check it.
+        // docs/semantics/windows.md#open-question-3: Microsoft says the IPv4 stack is checked too, Wine does not check it.
         Role::DualShared if !plain.allows_ok() => {
             let mut outs = plain.outs;
             outs.push(OK);
@@ -307,7 +307,7 @@ impl Windows {
         let mut outs: Vec<Outcome> = Vec::new();
         let rule;
         if let Some(first) = refusals.first() {
-            // Q6: which error wins between holders is not known: all of them.
+            // open question 6 (docs/semantics/windows.md#open-question-6): which error wins between holders is not known: all of them.
             rule = first.rule;
             for v in refusals.iter().chain(&allowing) {
                 outs.extend(v.outs.iter().filter(|o| !o.is_ok()).cloned());
@@ -387,7 +387,7 @@ pub(super) fn bind(m: &Windows, st: &State, id: SockId, addr: Addr, ctx: &StepCt
         return fail(WINDOWS_BIND_NONLOCAL, EADDRNOTAVAIL, st);
     }
     if addr.is_mapped() && s.opts.v6only {
-        // Q4: the code is not documented.
+        // open question 4 (docs/semantics/windows.md#open-question-4): the code is not documented.
         return errors(WINDOWS_V4MAPPED, &[EADDRNOTAVAIL, EINVAL], st);
     }
     let Some(port) = port else {

@@ -1,5 +1,5 @@
 //! The `windows` model: Windows Server 2003 and later (Vista, 7, 10, 11)
-//! as described in `shared/semantics/windows.md`, checked cell by cell
+//! as described in `docs/semantics/windows.md`, checked cell by cell
 //! against Microsoft's tables ("Using SO_REUSEADDR and SO_EXCLUSIVEADDRUSE")
 //! and Wine's `test_reuseaddr`, which passes on real Windows. One rule per
 //! decision; where the sources disagree or say nothing, the model predicts
@@ -147,7 +147,7 @@ pub(super) fn set(st: &State, id: SockId, opt: SockOpt, on: bool) -> Prediction 
             if !bound {
                 return ok(WINDOWS_OPTION_SET, ns);
             }
-            // Rule 2 / Q7: accepted or refused, it changes nothing for the bound socket.
+            // docs/semantics/windows.md#open-question-7: accepted or refused, it changes nothing for the bound socket.
             choice(WINDOWS_OPTION_TIMING, vec![(Outcome::Ok, ns), (Outcome::Err(EINVAL), st.clone())])
         }
         SockOpt::Linger0 => {

@@ -86,7 +86,7 @@ fn microsoft_tables_cell_by_cell() {
                     "ACCESS" => "EACCES",
                     w => w,
                 };
-                // The sets of Q1 contain the table's cell.
+                // The sets of open question 1 (docs/semantics/windows.md#open-question-1) contain the table's cell.
                 let members: Vec<&str> = got.trim_matches(|c| c == '{' || c == '}').split(',').collect();
                 assert!(members.contains(&want), "{first:?} then {second:?} other={as_other}: {got} ({rule})");
                 if !(r == 4 && c % 2 == 0) {
