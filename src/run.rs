@@ -125,6 +125,9 @@ pub fn run_case_all(
     run_inner(model, exec, prog, can, true)
 }
 
+/// How often a case runs again when it met an earlier case's leftovers.
+const TAINT_RERUNS: usize = 3;
+
 fn run_inner(
     model: &dyn Model,
     exec: &mut dyn Executor,
@@ -135,6 +138,25 @@ fn run_inner(
     if let Some(why) = skip_reason(prog, can) {
         return Ok(CaseRun { steps: Vec::new(), verdict: Verdict::Skipped(why) });
     }
+    // A port the OS gave a socket may hold an earlier case's TIME_WAIT:
+    // then the case runs again, in a clean network stack.
+    let mut r = run_once(model, exec, prog, keep_going)?;
+    for _ in 0..TAINT_RERUNS {
+        if !exec.tainted() {
+            break;
+        }
+        exec.fresh()?;
+        r = run_once(model, exec, prog, keep_going)?;
+    }
+    Ok(r)
+}
+
+fn run_once(
+    model: &dyn Model,
+    exec: &mut dyn Executor,
+    prog: &Program,
+    keep_going: bool,
+) -> Result<CaseRun, ExecError> {
     exec.begin(prog)?;
     let mut belief = Belief::new(model, prog);
     let mut steps = Vec::with_capacity(prog.ops.len());
@@ -294,5 +316,79 @@ pub fn minimize_live(
     match err {
         Some(e) => Err(e),
         None => Ok((small, stats.tries)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::case::{compile, parse};
+    use crate::exec::trace::CaseTrace;
+    use crate::model::linux::Linux;
+
+    /// An executor that answers what the Linux model predicts, and says
+    /// its first `taints` cases met an earlier case's leftovers.
+    struct Fake {
+        taints: usize,
+        runs: usize,
+        fresh: usize,
+        prog: Option<Program>,
+        belief: Option<Belief>,
+    }
+
+    impl Executor for Fake {
+        fn begin(&mut self, prog: &Program) -> Result<(), ExecError> {
+            self.runs += 1;
+            self.belief = Some(Belief::new(&Linux::new(None, false), prog));
+            self.prog = Some(prog.clone());
+            Ok(())
+        }
+        fn sym_port(&self, n: u8) -> u16 {
+            20000 + n as u16
+        }
+        fn step(&mut self, op: &Op, _port: u16, _settle: bool) -> crate::exec::StepResult {
+            let (prog, b) = (self.prog.as_ref().unwrap(), self.belief.as_mut().unwrap());
+            let m = Linux::new(None, false);
+            let port = crate::model::resolve_port(&b.states[0], op).unwrap();
+            let ctx = StepCtx { names: &prog.names, port, observed: None };
+            let (set, _, branches) = b.predict(&m, op, &ctx);
+            let outcome = set.members()[0].clone();
+            b.advance(branches, Some(&outcome));
+            crate::exec::StepResult { outcome, local_port: None }
+        }
+        fn end(&mut self) {}
+        fn supports_probe(&self) -> bool {
+            true
+        }
+        fn tainted(&self) -> bool {
+            self.runs <= self.taints
+        }
+        fn fresh(&mut self) -> Result<(), ExecError> {
+            self.fresh += 1;
+            Ok(())
+        }
+        fn record(&mut self, _on: bool) {}
+        fn take_trace(&mut self) -> Option<CaseTrace> {
+            None
+        }
+        fn waited(&self) -> std::time::Duration {
+            std::time::Duration::ZERO
+        }
+        fn replay(&mut self, _t: &CaseTrace) -> Result<u64, ExecError> {
+            Ok(0)
+        }
+    }
+
+    #[test]
+    fn a_case_that_met_leftovers_runs_again_in_a_clean_stack() {
+        let prog = compile(&parse("t", "a = socket tcp4\nconnect a 127.0.0.1:P1\nlisten a\n").unwrap()).unwrap();
+        let can = Abilities { other_user: Ok(()), probe: true };
+        let m = Linux::new(None, false);
+        for (taints, runs, fresh) in [(0, 1, 0), (1, 2, 1), (2, 3, 2), (9, 1 + TAINT_RERUNS, TAINT_RERUNS)] {
+            let mut ex = Fake { taints, runs: 0, fresh: 0, prog: None, belief: None };
+            let r = run_case(&m, &mut ex, &prog, &can).unwrap();
+            assert_eq!(r.verdict, Verdict::Agree);
+            assert_eq!((ex.runs, ex.fresh), (runs, fresh), "{taints} tainted runs");
+        }
     }
 }

@@ -570,7 +570,18 @@ pub struct Compiler {
     /// Live names and their slots.
     live: Vec<(Name, Slot)>,
     /// What the last [`Compiler::push`] changed, for [`Compiler::pop`].
-    undo: Option<(usize, Vec<(Name, Slot)>)>,
+    undo: Option<Undo>,
+}
+
+/// How to take the last statement back.
+#[derive(Clone, Debug)]
+enum Undo {
+    /// It changed no name.
+    Op,
+    /// It made a name (the last live one, and the last slot).
+    Made,
+    /// It closed the live name at this place of the live list.
+    Closed(usize, (Name, Slot)),
 }
 
 impl Compiler {
@@ -613,7 +624,7 @@ impl Compiler {
             Stmt::Close { name } => Op::Close { slot: lookup(name)? },
             Stmt::Probe { kind, addr, port: p } => Op::Probe { kind: *kind, addr: *addr, port: port(p)? },
         };
-        let before = (self.prog.names.len(), self.live.clone());
+        let mut undo = Undo::Op;
         let op = match (stmt.binds(), op) {
             (Some(name), op) => {
                 if self.live.iter().any(|(m, _)| m == name) {
@@ -636,6 +647,7 @@ impl Compiler {
                 self.prog.names.push(name.clone());
                 self.prog.kinds.push(kind);
                 self.live.push((name.clone(), slot));
+                undo = Undo::Made;
                 match op {
                     Op::Socket { kind, other, .. } => Op::Socket { slot, kind, other },
                     Op::Accept { listener, .. } => Op::Accept { slot, listener },
@@ -645,20 +657,27 @@ impl Compiler {
             (None, op) => op,
         };
         if let Op::Close { slot } = op {
-            self.live.retain(|(_, s)| *s != slot);
+            if let Some(i) = self.live.iter().position(|(_, s)| *s == slot) {
+                undo = Undo::Closed(i, self.live.remove(i));
+            }
         }
         self.prog.ops.push(op);
-        self.undo = Some(before);
+        self.undo = Some(undo);
         Ok(())
     }
 
     /// Takes back the last statement pushed (once).
     pub fn pop(&mut self) {
-        if let Some((names, live)) = self.undo.take() {
-            self.prog.ops.pop();
-            self.prog.names.truncate(names);
-            self.prog.kinds.truncate(names);
-            self.live = live;
+        let Some(undo) = self.undo.take() else { return };
+        self.prog.ops.pop();
+        match undo {
+            Undo::Op => {}
+            Undo::Made => {
+                self.prog.names.pop();
+                self.prog.kinds.pop();
+                self.live.pop();
+            }
+            Undo::Closed(i, entry) => self.live.insert(i, entry),
         }
     }
 }
@@ -666,6 +685,28 @@ impl Compiler {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_statement_taken_back_leaves_the_program_of_the_case_without_it() {
+        let text = "a = socket tcp4\nbind a 0.0.0.0:P1\nlisten a\nb = socket tcp4\nconnect b 127.0.0.1:@a\nc = accept a\nclose a\na = socket udp4\nclose c\nprobe tcp4 127.0.0.1:@b\n";
+        let case = parse("t", text).unwrap();
+        let stmts: Vec<Stmt> = case.stmts().cloned().collect();
+        for n in 1..=stmts.len() {
+            let mut c = Compiler::default();
+            for st in &stmts[..n] {
+                c.push(st).unwrap();
+            }
+            c.pop();
+            let want = compile(&Case::from_stmts(stmts[..n - 1].iter().cloned())).unwrap();
+            assert_eq!(c.program(), &want, "after taking back statement {n}");
+            // And it goes on as if the statement had never been pushed.
+            if n < stmts.len() {
+                c.push(&stmts[n - 1]).unwrap();
+                c.push(&stmts[n]).unwrap();
+                assert_eq!(c.program(), &compile(&Case::from_stmts(stmts[..=n].iter().cloned())).unwrap());
+            }
+        }
+    }
 
     #[test]
     fn names_follow_the_spec() {

@@ -55,7 +55,7 @@ impl Host {
 }
 
 impl HostOps for Host {
-    fn begin_case(&mut self, _port_refs: bool, _syms: usize) -> Result<(), ExecError> {
+    fn begin_case(&mut self, _syms: usize) -> Result<(), ExecError> {
         Ok(())
     }
 
@@ -95,6 +95,4 @@ impl HostOps for Host {
     fn outcome_of(&self, e: &io::Error) -> Outcome {
         super::unix::outcome_of(e)
     }
-
-    fn note_leftover(&mut self) {}
 }

@@ -22,10 +22,8 @@ pub const BACKLOG: i32 = 128;
 
 /// What each OS file provides to the portable executor.
 pub trait HostOps {
-    /// Called before each case. `port_refs`: the case binds or connects to
-    /// `@NAME` ports (so leftovers on ephemeral ports would matter);
-    /// `syms`: how many symbolic ports it needs.
-    fn begin_case(&mut self, port_refs: bool, syms: usize) -> Result<(), ExecError>;
+    /// Called before each case; `syms`: how many symbolic ports it needs.
+    fn begin_case(&mut self, syms: usize) -> Result<(), ExecError>;
 
     /// A fresh concrete port for a symbol.
     fn take_port(&mut self) -> Result<u16, ExecError>;
@@ -43,9 +41,23 @@ pub trait HostOps {
     /// The outcome of an OS error.
     fn outcome_of(&self, e: &io::Error) -> Outcome;
 
-    /// A connected TCP socket was closed without linger0: it may leave
-    /// TIME_WAIT on its port.
-    fn note_leftover(&mut self);
+    /// A connected TCP socket was closed without linger0 (a case's, or a
+    /// prober): it may leave TIME_WAIT on its local `port` after the case.
+    fn note_leftover(&mut self, port: u16) {
+        let _ = port;
+    }
+
+    /// Whether an earlier case may have left something on `port` in this
+    /// network stack (where the executor cannot make a clean one, never).
+    fn may_hold(&self, port: u16) -> bool {
+        let _ = port;
+        false
+    }
+
+    /// A clean network stack now (a new namespace), if the OS has one.
+    fn fresh(&mut self) -> Result<(), ExecError> {
+        Ok(())
+    }
 }
 
 /// Where the calls of the current case go when the executor records, with
@@ -120,6 +132,8 @@ impl Drop for Sk {
 
 struct Held {
     sock: Sk,
+    /// Its local port as getsockname last gave it (0: none yet).
+    port: u16,
     kind: Kind,
     connected: bool,
     linger0: bool,
@@ -133,7 +147,7 @@ struct Held {
 
 impl Held {
     fn new(sock: Sk, kind: Kind, connected: bool, linger0: bool) -> Held {
-        Held { sock, kind, connected, linger0, listening: false, taken: VecDeque::new() }
+        Held { sock, port: 0, kind, connected, linger0, listening: false, taken: VecDeque::new() }
     }
 }
 
@@ -166,6 +180,10 @@ pub struct SocketExec<H: HostOps> {
     /// The floor's sockets and ports, kept between cases.
     floor_socks: Vec<Option<Socket>>,
     floor_ports: Vec<u16>,
+    /// A socket of the current case got, from the OS, a port on which an
+    /// earlier case may have left TIME_WAIT: the case must run again in a
+    /// clean network stack ([`Executor::tainted`]).
+    tainted: bool,
 }
 
 impl<H: HostOps> SocketExec<H> {
@@ -182,6 +200,20 @@ impl<H: HostOps> SocketExec<H> {
             waited: Duration::ZERO,
             floor_socks: Vec::new(),
             floor_ports: Vec::new(),
+            tainted: false,
+        }
+    }
+
+    /// A socket of slot `slot` holds `port` after a call: remembered, and
+    /// checked against what earlier cases may have left (a port the OS
+    /// chose, not one of the case's symbols).
+    fn got_port(&mut self, slot: Slot, port: Option<u16>) {
+        let Some(p) = port else { return };
+        let Some(h) = self.socks.get_mut(slot as usize).and_then(|h| h.as_mut()) else { return };
+        h.port = p;
+        // Only TCP leaves TIME_WAIT behind.
+        if h.kind.proto == Proto::Tcp && !self.syms.contains(&p) && self.host.may_hold(p) {
+            self.tainted = true;
         }
     }
 
@@ -377,7 +409,9 @@ impl<H: HostOps> SocketExec<H> {
                 }
                 // The prober closes first: TIME_WAIT falls on its own port.
                 drop(prober);
-                self.host.note_leftover();
+                if let Some(p) = me.as_socket().map(|a| a.port()) {
+                    self.host.note_leftover(p);
+                }
                 match found {
                     Some((slot, conn)) => {
                         drop(conn);
@@ -480,11 +514,12 @@ impl<H: HostOps> Executor for SocketExec<H> {
                 _ => {}
             }
         }
-        self.host.begin_case(refs, used.iter().filter(|u| **u).count())?;
+        self.host.begin_case(used.iter().filter(|u| **u).count())?;
         for (n, u) in used.iter().enumerate() {
             self.syms[n] = if *u { self.host.take_port()? } else { 0 };
         }
         self.handles = 0;
+        self.tainted = false;
         if let Some(r) = &self.rec {
             *r.borrow_mut() = Rec::default();
             self.trace = CaseTrace { syms: used, port_refs: refs, handles: 0, calls: Vec::new() };
@@ -528,6 +563,7 @@ impl<H: HostOps> Executor for SocketExec<H> {
                 h.sock.call(Call::Bind { h: h.sock.h, addr, port: src });
                 let r = h.sock.sock.bind(&sockaddr(addr, port));
                 let local = if r.is_ok() { h.sock.local_port() } else { None };
+                self.got_port(slot, local);
                 StepResult { outcome: self.result(r), local_port: local }
             }
             Op::Listen { slot } => {
@@ -541,6 +577,7 @@ impl<H: HostOps> Executor for SocketExec<H> {
                         h.listening = true;
                     }
                 }
+                self.got_port(slot, local);
                 StepResult { outcome: self.result(r), local_port: local }
             }
             Op::Connect { slot, addr, .. } => {
@@ -556,13 +593,16 @@ impl<H: HostOps> Executor for SocketExec<H> {
                         h.connected = true;
                     }
                 }
+                self.got_port(slot, local);
                 StepResult { outcome: r.err().unwrap_or(Outcome::Ok), local_port: local }
             }
             Op::Accept { slot, listener } => {
                 let Some(l) = self.socks.get_mut(listener as usize).and_then(|h| h.as_mut()) else { return ebadf };
-                let kind = l.kind;
+                let (kind, lport) = (l.kind, l.port);
+                // A connection has its listener's port.
+                let child = |sock, linger0| Held { port: lport, ..Held::new(sock, kind, true, linger0) };
                 if let Some((sock, linger0)) = l.taken.pop_front() {
-                    self.socks[slot as usize] = Some(Held::new(sock, kind, true, linger0));
+                    self.socks[slot as usize] = Some(child(sock, linger0));
                     return plain(Outcome::Ok);
                 }
                 let (linger0, lh) = (l.linger0, l.sock.h);
@@ -597,7 +637,7 @@ impl<H: HostOps> Executor for SocketExec<H> {
                             }
                         }
                         let r = sk.set_nonblocking(true);
-                        self.socks[slot as usize] = Some(Held::new(sk, kind, true, linger0));
+                        self.socks[slot as usize] = Some(child(sk, linger0));
                         plain(self.result(r))
                     }
                     Err(e) => plain(self.host.outcome_of(&e)),
@@ -606,7 +646,7 @@ impl<H: HostOps> Executor for SocketExec<H> {
             Op::Close { slot } => {
                 let Some(mut h) = self.socks.get_mut(slot as usize).and_then(|h| h.take()) else { return ebadf };
                 if h.connected && !h.linger0 {
-                    self.host.note_leftover();
+                    self.host.note_leftover(h.port);
                 }
                 reset_taken(&mut h);
                 drop(h);
@@ -649,8 +689,16 @@ impl<H: HostOps> Executor for SocketExec<H> {
         self.waited
     }
 
+    fn tainted(&self) -> bool {
+        self.tainted
+    }
+
+    fn fresh(&mut self) -> Result<(), ExecError> {
+        self.host.fresh()
+    }
+
     fn replay(&mut self, t: &CaseTrace) -> Result<u64, ExecError> {
-        self.host.begin_case(t.port_refs, t.syms.iter().filter(|u| **u).count())?;
+        self.host.begin_case(t.syms.iter().filter(|u| **u).count())?;
         let mut syms = [0u16; 10];
         for (n, u) in t.syms.iter().enumerate() {
             if *u {

@@ -141,6 +141,8 @@ pub struct Host {
     other_uid: Option<u32>,
     /// Possible TIME_WAIT leftovers in this namespace since it was made.
     leftovers: u32,
+    /// Their ports (a bit per port).
+    left_on: Box<[u64; 1024]>,
 }
 
 impl Host {
@@ -158,6 +160,7 @@ impl Host {
             pool: PortPool::new(lo, hi, worker, workers, !netns),
             other_uid: prep.other_user.clone().ok(),
             leftovers: 0,
+            left_on: Box::new([0; 1024]),
         })
     }
 
@@ -165,6 +168,7 @@ impl Host {
         enter_netns()?;
         self.pool.reset();
         self.leftovers = 0;
+        self.left_on.fill(0);
         Ok(())
     }
 }
@@ -181,9 +185,8 @@ fn host_port_range() -> (u16, u16) {
 }
 
 impl HostOps for Host {
-    fn begin_case(&mut self, port_refs: bool, syms: usize) -> Result<(), ExecError> {
-        if self.netns && (!self.pool.has(syms) || self.leftovers > LEFTOVER_BUDGET || (port_refs && self.leftovers > 0))
-        {
+    fn begin_case(&mut self, syms: usize) -> Result<(), ExecError> {
+        if self.netns && (!self.pool.has(syms) || self.leftovers > LEFTOVER_BUDGET) {
             self.recycle()?;
         }
         Ok(())
@@ -233,7 +236,16 @@ impl HostOps for Host {
         super::unix::outcome_of(e)
     }
 
-    fn note_leftover(&mut self) {
+    fn note_leftover(&mut self, port: u16) {
         self.leftovers += 1;
+        self.left_on[port as usize / 64] |= 1 << (port % 64);
+    }
+
+    fn may_hold(&self, port: u16) -> bool {
+        self.netns && self.left_on[port as usize / 64] & (1 << (port % 64)) != 0
+    }
+
+    fn fresh(&mut self) -> Result<(), ExecError> {
+        if self.netns { self.recycle() } else { Ok(()) }
     }
 }

@@ -154,6 +154,14 @@ pub trait Executor {
     /// Whether this executor can run `probe`.
     fn supports_probe(&self) -> bool;
 
+    /// Whether the last case met what an earlier case left behind (a port
+    /// the OS gave it may hold an earlier case's TIME_WAIT): its outcomes
+    /// are not to be trusted, and it runs again after [`Executor::fresh`].
+    fn tainted(&self) -> bool;
+
+    /// A clean network stack for the next case (a new namespace on Linux).
+    fn fresh(&mut self) -> Result<(), ExecError>;
+
     /// Records the system calls of each case from now on (or stops).
     fn record(&mut self, on: bool);
 

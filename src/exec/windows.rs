@@ -258,7 +258,7 @@ fn table() -> &'static [(i32, Errno)] {
 }
 
 impl HostOps for Host {
-    fn begin_case(&mut self, _port_refs: bool, _syms: usize) -> Result<(), ExecError> {
+    fn begin_case(&mut self, _syms: usize) -> Result<(), ExecError> {
         Ok(())
     }
 
@@ -304,6 +304,4 @@ impl HostOps for Host {
             None => Outcome::Err(Errno::EINVAL),
         }
     }
-
-    fn note_leftover(&mut self) {}
 }

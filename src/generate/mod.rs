@@ -261,25 +261,20 @@ pub fn build(raw: &[RawOp], model: &dyn Model, max_len: usize) -> Case {
         };
         // Pick among the preferred sockets if there are any, else among all.
         let pick = |who: u8, prefer: &dyn Fn(&Open) -> bool| -> Option<Open> {
-            if open.is_empty() {
-                return None;
-            }
-            let pref: Vec<&Open> = open.iter().filter(|o| prefer(o)).collect();
-            let pool: Vec<&Open> = if pref.is_empty() { open.iter().collect() } else { pref };
-            Some(pool[who as usize % pool.len()].clone())
+            let i =
+                nth_matching(&open, who as usize, prefer).or_else(|| nth_matching(&open, who as usize, &|_| true))?;
+            let o = &open[i];
+            // (Only the name, kind and bind are read: the options stay behind.)
+            Some(Open { name: o.name.clone(), kind: o.kind, sets: Vec::new(), bound: o.bound.clone() })
         };
         let port = |p: RawPort| -> Port {
             match p {
                 RawPort::Sym(n) => Port::Sym(n),
                 RawPort::Zero => Port::Zero,
-                RawPort::Of(k) => {
-                    let holders: Vec<&Open> = open.iter().filter(|o| holds_port(&o.name) == Some(true)).collect();
-                    if holders.is_empty() {
-                        Port::Sym(1)
-                    } else {
-                        Port::Of(holders[k as usize % holders.len()].name.clone())
-                    }
-                }
+                RawPort::Of(k) => match nth_matching(&open, k as usize, &|o| holds_port(&o.name) == Some(true)) {
+                    Some(i) => Port::Of(open[i].name.clone()),
+                    None => Port::Sym(1),
+                },
             }
         };
         let mut twin: Option<Open> = None;
@@ -291,7 +286,10 @@ pub fn build(raw: &[RawOp], model: &dyn Model, max_len: usize) -> Case {
                 Some(Stmt::Socket { name, kind, other })
             }
             RawOp::Twin { who } => {
-                twin = pick(who, &|o| o.bound.is_some()).filter(|o| o.bound.is_some());
+                let bound = |o: &Open| o.bound.is_some();
+                let i =
+                    nth_matching(&open, who as usize, &bound).or_else(|| nth_matching(&open, who as usize, &|_| true));
+                twin = i.map(|i| open[i].clone()).filter(bound);
                 None
             }
             RawOp::Set { who, opt, on } => pick(who, &|_| true).map(|o| Stmt::Set { name: o.name, opt, on }),
@@ -310,12 +308,12 @@ pub fn build(raw: &[RawOp], model: &dyn Model, max_len: usize) -> Case {
                     RawPort::Of(k) if k < 3 => {
                         // (A listener whose port the model cannot know, as under
                         // Wine after a failed connect, is no target.)
-                        let ls: Vec<&Open> =
-                            open.iter().filter(|l| listening(&l.name) && holds_port(&l.name) == Some(true)).collect();
-                        if ls.is_empty() {
-                            port(RawPort::Sym(1))
-                        } else {
-                            Port::Of(ls[addr as usize % ls.len()].name.clone())
+                        let l = nth_matching(&open, addr as usize, &|l| {
+                            listening(&l.name) && holds_port(&l.name) == Some(true)
+                        });
+                        match l {
+                            Some(i) => Port::Of(open[i].name.clone()),
+                            None => port(RawPort::Sym(1)),
                         }
                     }
                     s => port(s),
@@ -411,6 +409,16 @@ pub fn build(raw: &[RawOp], model: &dyn Model, max_len: usize) -> Case {
         }
     }
     Case::from_stmts(stmts)
+}
+
+/// The index in `items` of the `k`-th (modulo their number) item that
+/// `keep` keeps, without collecting them; `None` if it keeps none.
+fn nth_matching<T>(items: &[T], k: usize, keep: &dyn Fn(&T) -> bool) -> Option<usize> {
+    let n = items.iter().filter(|x| keep(x)).count();
+    if n == 0 {
+        return None;
+    }
+    items.iter().enumerate().filter(|(_, x)| keep(x)).nth(k % n).map(|(i, _)| i)
 }
 
 /// Outcomes that mean the statement waited for the connect timeout.
