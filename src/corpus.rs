@@ -40,7 +40,8 @@ pub struct CorpusRow {
     /// recorded), `model-changed` (the model no longer allows the record),
     /// `mismatch` (no record, and the model does not allow the real
     /// outcome), `unrecorded` (no record; the model allows what happened),
-    /// or `consequence` (a change after an earlier change of the same case).
+    /// `consequence` (a change after an earlier change of the same case),
+    /// or `unknown` (the model could not follow the case past this step).
     pub status: String,
     pub detail: String,
     /// The records of other versions and variant sets of the platform
@@ -99,6 +100,17 @@ pub fn check_case_text(name: &str, text: &str, case: &Case, run: &CaseRun, spec:
         return vec![CorpusRow { status: "skipped".into(), detail: why.clone(), ..base }];
     }
     let mut rows = Vec::new();
+    if let Verdict::Unknown { index, why } = &run.verdict {
+        // The model lost track of the case: its later statements are not checked.
+        rows.push(CorpusRow {
+            line: lines.get(*index).copied().unwrap_or(0),
+            step: index + 1,
+            statement: case.steps.get(*index).map(|s| s.stmt.to_string()).unwrap_or_default(),
+            status: "unknown".into(),
+            detail: format!("{why}: the statements after it are not compared"),
+            ..base.clone()
+        });
+    }
     let mut first_change: Option<usize> = None;
     for rec in &run.steps {
         let step = &case.steps[rec.index];

@@ -43,6 +43,10 @@ pub enum Verdict {
     /// The case is not valid at statement `index` (for example `@a` where
     /// `a` holds no port).
     Invalid { index: usize, why: String },
+    /// After statement `index` the model could not follow the case any
+    /// further (its belief exceeded [`crate::model::MAX_STATES`] states):
+    /// neither an agreement nor a mismatch.
+    Unknown { index: usize, why: String },
 }
 
 /// The result of running one case.
@@ -205,6 +209,11 @@ fn run_once(
             belief.advance(branches, None);
         }
         steps.push(rec);
+        if belief.overflowed && verdict == Verdict::Agree {
+            let why = format!("the model's belief exceeded {} states here", crate::model::MAX_STATES);
+            verdict = Verdict::Unknown { index, why };
+            break;
+        }
         if !agrees {
             if verdict == Verdict::Agree {
                 verdict = Verdict::Mismatch { index };
@@ -377,6 +386,29 @@ mod tests {
         fn replay(&mut self, _t: &CaseTrace) -> Result<u64, ExecError> {
             Ok(0)
         }
+    }
+
+    #[test]
+    fn a_belief_beyond_its_cap_ends_the_case_as_unknown() {
+        // Each active close with SO_REUSEPORT may leave FIN_WAIT2 or
+        // TIME_WAIT (two states, one outcome): seven of them are 128 states.
+        let mut text = String::from("l = socket tcp4\nbind l 127.0.0.1:P1\nlisten l\n");
+        for i in 0..7 {
+            text.push_str(&format!(
+                "c{i} = socket tcp4\nset c{i} reuseport on\nconnect c{i} 127.0.0.1:P1\ns{i} = accept l\nclose c{i}\n"
+            ));
+        }
+        text.push_str("probe tcp4 127.0.0.1:P1\n");
+        let prog = compile(&parse("t", &text).unwrap()).unwrap();
+        let can = Abilities { other_user: Ok(()), probe: true };
+        let m = Linux::new(None, false);
+        let mut ex = Fake { taints: 0, runs: 0, fresh: 0, prog: None, belief: None };
+        let r = run_case(&m, &mut ex, &prog, &can).unwrap();
+        let Verdict::Unknown { index, why } = &r.verdict else { panic!("{:?}", r.verdict) };
+        assert!(why.contains("64 states"), "{why}");
+        // It ends at the close that went over the cap, and no mismatch is claimed.
+        assert_eq!(prog.ops[*index], prog.ops[3 + 5 * 6 + 4]);
+        assert!(r.mismatch().is_none());
     }
 
     #[test]

@@ -35,6 +35,9 @@ struct Delta {
     kinds: [u64; Verb::ALL.len()],
     skipped: BTreeMap<String, u64>,
     invalid: u64,
+    unknown: u64,
+    /// (rule, member of a predicted set) -> [chances, times seen].
+    members: HashMap<(&'static str, crate::outcome::Outcome), [u64; 2]>,
     repeats: BTreeMap<String, u64>,
     rules: HashMap<&'static str, u64>,
 }
@@ -66,8 +69,11 @@ enum Msg {
     Delta(Delta),
     Finding(Box<Finding>),
     Record(Box<CaseRecord>),
-    /// A case that turned out invalid on the way the run went, kept to look at.
-    Invalid {
+    /// A case that turned out invalid on the way the run went, or that the
+    /// model could not follow to its end (`folder`: `invalid` or
+    /// `unknown`), kept to look at.
+    Kept {
+        folder: &'static str,
         index: u64,
         text: String,
     },
@@ -351,6 +357,13 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
                         }
                     }
                     c.invalid += d.invalid;
+                    c.unknown += d.unknown;
+                    for ((rule, member), [n, seen]) in d.members {
+                        let e = summary.set_members.entry(rule.to_string()).or_default();
+                        let e = e.entry(member.to_string()).or_default();
+                        e[0] += n;
+                        e[1] += seen;
+                    }
                     for (k, v) in d.skipped {
                         c.skipped += v;
                         *summary.skipped_reasons.entry(k).or_default() += v;
@@ -371,11 +384,11 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
                     stop.store(true, Ordering::Relaxed);
                 }
                 Ok(Msg::Record(r)) => records.push(*r),
-                Ok(Msg::Invalid { index, text }) => {
+                Ok(Msg::Kept { folder, index, text }) => {
                     // Counted in summary.json; the case is kept beside it.
-                    let invalid = dir.path.join("invalid");
-                    let _ = std::fs::create_dir_all(&invalid).and_then(|_| {
-                        report::write_atomic(&invalid.join(format!("{}.case", a.shard.case_id(index))), text.as_bytes())
+                    let kept = dir.path.join(folder);
+                    let _ = std::fs::create_dir_all(&kept).and_then(|_| {
+                        report::write_atomic(&kept.join(format!("{}.case", a.shard.case_id(index))), text.as_bytes())
                     });
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {}
@@ -499,6 +512,7 @@ fn fill(summary: &mut Summary, rules: &BTreeMap<String, u64>, model: &dyn Model,
     let all = model.rule_ids();
     let missing: Vec<String> = all.iter().filter(|r| !rules.contains_key(**r)).map(|r| r.to_string()).collect();
     summary.coverage = Coverage { fired: all.len() - missing.len(), total: all.len(), missing };
+    summary.over_wide = report::over_wide(&summary.set_members, crate::model::rules::MEASURED_RATES);
 }
 
 fn write_finding(
@@ -695,6 +709,14 @@ fn worker(sh: &Shared<'_>, w: usize, turn: &Turn<'_>, tx: &mpsc::Sender<Msg>) ->
         for s in &r.steps {
             if s.agrees() {
                 *delta.rules.entry(s.rule).or_default() += 1;
+                // Which members of a predicted set really turn up.
+                if s.expected.members().len() > 1 {
+                    for m in s.expected.members() {
+                        let e = delta.members.entry((s.rule, m.clone())).or_default();
+                        e[0] += 1;
+                        e[1] += s.actual.contains(m) as u64;
+                    }
+                }
             }
         }
         match &r.verdict {
@@ -704,7 +726,13 @@ fn worker(sh: &Shared<'_>, w: usize, turn: &Turn<'_>, tx: &mpsc::Sender<Msg>) ->
                 delta.invalid += 1;
                 let text =
                     format!("# invalid at statement {} (case seed {seed}): {why}\n{}", at + 1, case::print(&case));
-                let _ = tx.send(Msg::Invalid { index: global, text });
+                let _ = tx.send(Msg::Kept { folder: "invalid", index: global, text });
+            }
+            Verdict::Unknown { index: at, why } => {
+                delta.unknown += 1;
+                let text =
+                    format!("# unknown after statement {} (case seed {seed}): {why}\n{}", at + 1, case::print(&case));
+                let _ = tx.send(Msg::Kept { folder: "unknown", index: global, text });
             }
             Verdict::Mismatch { index: at } => {
                 let rec = r.mismatch().expect("mismatch recorded").clone();

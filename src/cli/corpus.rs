@@ -161,7 +161,8 @@ fn check(a: CheckArgs) -> Result<u8> {
         let doc = JsonDoc::new("corpus check", json_rows(&runs, &rows, &record_spec));
         out.write_all(doc.to_text().as_bytes())?;
     }
-    let listed: Vec<&CorpusRow> = rows.iter().filter(|r| r.is_change() || r.status == "consequence").collect();
+    let listed: Vec<&CorpusRow> =
+        rows.iter().filter(|r| r.is_change() || matches!(r.status.as_str(), "consequence" | "unknown")).collect();
     let text = a.format == CheckFormat::Text;
     if text && !listed.is_empty() {
         writeln!(
@@ -194,13 +195,14 @@ fn check(a: CheckArgs) -> Result<u8> {
     let mut summary_to: Box<dyn Write> = if text { Box::new(&mut out) } else { Box::new(std::io::stderr()) };
     writeln!(
         summary_to,
-        "{} cases on {}: {} changed statement(s) in {} case(s), {} consequence(s), {} unrecorded (compared with the model alone), {} skipped",
+        "{} cases on {}: {} changed statement(s) in {} case(s), {} consequence(s), {} unrecorded (compared with the model alone), {} unknown, {} skipped",
         runs.len(),
         record_spec,
         changes.len(),
         changed_cases.len(),
         count("consequence"),
         count("unrecorded"),
+        count("unknown"),
         skipped.len()
     )?;
     drop(summary_to);

@@ -597,6 +597,10 @@ fn replay(a: ReplayArgs) -> Result<u8> {
             Verdict::Invalid { index, why } => {
                 bail!("{}: {why} (invalid case)", place(path, *index));
             }
+            Verdict::Unknown { index, why } => {
+                skipped += 1;
+                let _ = writeln!(text, "      unknown after statement {}: {why}\n", index + 1);
+            }
         }
     }
     let total = format!("{} cases: {agree} agree, {mismatch} mismatch, {skipped} skipped", loaded.len());

@@ -211,8 +211,9 @@ impl<H: HostOps> SocketExec<H> {
         let Some(p) = port else { return };
         let Some(h) = self.socks.get_mut(slot as usize).and_then(|h| h.as_mut()) else { return };
         h.port = p;
-        // Only TCP leaves TIME_WAIT behind.
-        if h.kind.proto == Proto::Tcp && !self.syms.contains(&p) && self.host.may_hold(p) {
+        // (A UDP socket's port counts too: a TCP socket of the case may
+        // bind its number, `@NAME`, and meet the TIME_WAIT there.)
+        if !self.syms.contains(&p) && self.host.may_hold(p) {
             self.tainted = true;
         }
     }

@@ -155,15 +155,19 @@ pub fn resolve_port(st: &State, op: &Op) -> Result<Option<PortArg>, crate::case:
 #[derive(Clone, Debug)]
 pub struct Belief {
     pub states: Vec<State>,
+    /// More states than [`MAX_STATES`] agreed with what happened at some
+    /// point, and the extra ones were dropped: a later prediction may miss
+    /// a state the OS is in, so a live run ends the case as unknown.
+    pub overflowed: bool,
 }
 
-/// At most this many states are kept (the oldest extra ones are dropped).
+/// At most this many states are kept.
 pub const MAX_STATES: usize = 64;
 
 impl Belief {
     /// The belief before the first statement.
     pub fn new(model: &dyn Model, prog: &Program) -> Belief {
-        Belief { states: vec![model.init(prog)] }
+        Belief { states: vec![model.init(prog)], overflowed: false }
     }
 
     /// Predicts `op` from every state. Returns the union of outcomes, the
@@ -209,7 +213,10 @@ impl Belief {
                 next.push(b.state);
             }
         }
-        next.truncate(MAX_STATES);
+        if next.len() > MAX_STATES {
+            next.truncate(MAX_STATES);
+            self.overflowed = true;
+        }
         if next.is_empty() {
             return false;
         }

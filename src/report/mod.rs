@@ -88,6 +88,10 @@ pub struct Counts {
     pub repeats: u64,
     /// Cases found invalid while running (never expected from `fuzz`).
     pub invalid: u64,
+    /// Cases the model could not follow to their end (its belief exceeded
+    /// its state cap): neither agreements nor mismatches; kept in `unknown/`.
+    #[serde(default)]
+    pub unknown: u64,
 }
 
 /// Throughput of a run.
@@ -141,10 +145,53 @@ pub struct Summary {
     /// run exercised.
     #[serde(default)]
     pub statement_kinds: BTreeMap<String, u64>,
+    /// For each rule that predicted a set of outcomes: each member, with
+    /// how often it was predicted (chances) and how often it turned up.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub set_members: BTreeMap<String, BTreeMap<String, [u64; 2]>>,
+    /// Members of predicted sets that never turned up in enough chances
+    /// ([`over_wide`]): where the model may allow more than the OS does.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub over_wide: Vec<OverWide>,
     /// A folder made by `report merge`: the runs it folds, each with its
     /// shard, status, fingerprint and counts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub merged_from: Vec<ShardRun>,
+}
+
+/// A member of a predicted set that never turned up.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct OverWide {
+    pub rule: String,
+    pub member: String,
+    /// How often the rule predicted a set holding it.
+    pub chances: u64,
+    /// How many chances it needs before its absence counts (200, or more
+    /// for a member with a measured rare rate).
+    pub needed: u64,
+}
+
+/// Chances a set's member gets before its absence counts.
+pub const OVER_WIDE_CHANCES: u64 = 200;
+
+/// The members of predicted sets that never turned up in enough chances:
+/// 200, or for a member with a measured rate (`(rule, member, rate)`,
+/// [`crate::model::rules::MEASURED_RATES`]) as many as make 5 expected.
+pub fn over_wide(members: &BTreeMap<String, BTreeMap<String, [u64; 2]>>, rates: &[(&str, &str, f64)]) -> Vec<OverWide> {
+    let mut out = Vec::new();
+    for (rule, ms) in members {
+        for (member, [chances, seen]) in ms {
+            let rate = rates.iter().find(|(r, m, _)| r == rule && m == member).map(|(_, _, x)| *x);
+            let needed = match rate {
+                Some(x) if x > 0.0 => ((5.0 / x).ceil() as u64).max(OVER_WIDE_CHANCES),
+                _ => OVER_WIDE_CHANCES,
+            };
+            if *seen == 0 && *chances >= needed {
+                out.push(OverWide { rule: rule.clone(), member: member.clone(), chances: *chances, needed });
+            }
+        }
+    }
+    out
 }
 
 /// One run folded into a merged folder.
