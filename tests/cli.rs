@@ -155,8 +155,7 @@ fn conventions_of_the_rust_cli_world() {
     assert!(!plain.contains('\x1b'), "{plain}");
     let coloured = stdout(&run(&["--color", "always", "predict", "--platform", "linux", f]));
     assert!(coloured.contains("\x1b[31mEADDRINUSE\x1b[0m"), "{coloured}");
-    let o =
-        bin().args(["predict", "--platform", "linux", f]).env("NO_COLOR", "1").current_dir(root()).output().unwrap();
+    let o = output(bin().args(["predict", "--platform", "linux", f]).env("NO_COLOR", "1").current_dir(root()));
     assert_eq!(stdout(&o), plain);
 }
 

@@ -470,14 +470,14 @@ fn the_built_in_corpus_is_checked_outside_the_checkout() {
         return;
     }
     let d = tmp("built-in-corpus");
-    let o = bin().args(["corpus", "check", "--format", "json"]).current_dir(&d).output().unwrap();
+    let o = output(bin().args(["corpus", "check", "--format", "json"]).current_dir(&d));
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stderr(&o).contains("checking the corpus built into this binary"), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let rows = v["rows"].as_array().unwrap();
     assert!(rows.len() > 4000, "{}", rows.len());
     assert!(rows.iter().all(|r| r["file"].as_str().unwrap().starts_with("corpus/linux/") && r["real"].is_array()));
-    let o = bin().args(["corpus", "record"]).current_dir(&d).output().unwrap();
+    let o = output(bin().args(["corpus", "record"]).current_dir(&d));
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("corpus record writes into a corpus folder"), "{}", stderr(&o));
     let o = run(&["replay", "--format", "json", "corpus/linux/listen/listen-rechecks.case"]);

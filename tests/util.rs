@@ -23,7 +23,26 @@ pub fn tmp(name: &str) -> PathBuf {
 
 /// Runs the binary with `args` in the repository root.
 pub fn run(args: &[&str]) -> Output {
-    bin().args(args).current_dir(root()).output().expect("run sockdiff")
+    output(bin().args(args).current_dir(root()))
+}
+
+/// Runs `cmd` to its end. Under Wine, starting a process now and then fails
+/// with ERROR_INTERNAL_ERROR (1359) when several start at once (seen in CI,
+/// never on Linux): that start is tried again, a few times, before the test
+/// fails. Any other error fails at once.
+pub fn output(cmd: &mut Command) -> Output {
+    const WINE_TRANSIENT: i32 = 1359;
+    let mut tries = 0;
+    loop {
+        match cmd.output() {
+            Ok(o) => return o,
+            Err(e) if cfg!(windows) && e.raw_os_error() == Some(WINE_TRANSIENT) && tries < 5 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(200 * tries));
+            }
+            Err(e) => panic!("run {:?}: {e}", cmd.get_program()),
+        }
+    }
 }
 
 /// stdout as text.

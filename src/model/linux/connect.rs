@@ -55,11 +55,19 @@ fn connect_udp(st: &State, id: SockId, dst: Addr, dport: PortVal, ctx: &StepCtx<
             return fail_bound(LINUX_CONNECT_FAMILY_MISMATCH, EAFNOSUPPORT);
         }
     }
+    let rehash = ns.sock(id).local.is_some_and(|l| l.addr.is_wildcard());
+    let seq = if rehash { ns.tick() } else { 0 };
     let sm = ns.sock_mut(id);
-    if let Some(l) = sm.local.as_mut() {
-        if l.addr.is_wildcard() {
+    if rehash {
+        // A wildcard socket takes the source address: udp_lib_rehash moves
+        // it to the head of its new address chain and detaches it from its
+        // reuseport group (the group's other members stay together).
+        if let Some(l) = sm.local.as_mut() {
             l.addr = source_for(sm.kind.family, dst);
         }
+        sm.seq = seq;
+        sm.hash_tail = false;
+        sm.group = None;
     }
     sm.peer = Some(Endpoint { addr: dst, port: dport });
     ok(LINUX_UDP_CONNECT, ns)
