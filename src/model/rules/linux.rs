@@ -138,8 +138,8 @@ rules! {
         "A probe datagram to port 0 through IPv4 from an IPv6 socket (a udp6 prober to a v4-mapped or IPv4 address) is refused: EINVAL. Through a udp4 or plain IPv6 socket, connect to port 0 succeeds and the datagram goes out to nobody (->none).",
         "net/ipv6/udp.c udpv6_sendmsg (a v4-mapped destination goes to udp_sendmsg with a sockaddr holding the connected port); net/ipv4/udp.c udp_sendmsg (usin->sin_port == 0: -EINVAL; a connected socket with no sockaddr is not checked). tool: found by fuzz with port-0 probes, verified live on 6.18.";
     LINUX_UDP_CONNECT = "linux.udp.connect",
-        "UDP connect to loopback always succeeds (no handshake): it sets the peer, autobinds an unbound socket and fixes a wildcard local address to the source address. Connected to port 0 the socket has no port filter: it takes datagrams from its peer address at any port, ahead of every unconnected socket.",
-        "net/ipv4/datagram.c __ip4_datagram_connect (inet_rcv_saddr set, rehash); net/ipv6/datagram.c __ip6_datagram_connect; net/ipv4/udp.c and net/ipv6/udp.c compute_score (a zero inet_dport sets no port test; a set inet_daddr must match and scores more). Verified live; port 0 found by fuzz on 6.18.";
+        "UDP connect to loopback always succeeds (no handshake): it sets the peer, autobinds an unbound socket and fixes a wildcard local address to the source address; that rehash puts the socket at the head of its new address chain and takes it out of its reuseport group. Connected to port 0 the socket has no port filter: it takes datagrams from its peer address at any port, ahead of every unconnected socket.",
+        "net/ipv4/datagram.c __ip4_datagram_connect (inet_rcv_saddr set, rehash); net/ipv4/udp.c udp_lib_rehash (hlist_add_head_rcu, reuseport_detach_sock); net/ipv6/datagram.c __ip6_datagram_connect; net/ipv4/udp.c and net/ipv6/udp.c compute_score (a zero inet_dport sets no port test; a set inet_daddr must match and scores more). Verified live; port 0 found by fuzz on 6.18.";
 
     // ---- Linux: delivery (section G) ------------------------------------
     LINUX_TCP_DELIVER_SPECIFIC = "linux.tcp.deliver-specific-first",
