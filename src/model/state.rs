@@ -121,6 +121,10 @@ pub struct Sock {
     /// with reuseport when it was hashed: UDP at bind, TCP at listen)
     /// instead of put at the head.
     pub hash_tail: bool,
+    /// Linux UDP: a connect gave the wildcard socket its source address and
+    /// moved it, at this moment (a `seq` value), to the head of its new
+    /// address chain; its place in the port's chain stays.
+    pub rehashed: Option<u32>,
     /// Linux: a connection whose segments to its IPv6 peer are lost (an
     /// IPv6 child of a listener with IPv4 operations): it receives, but its
     /// FIN, ACK and RST never arrive.
@@ -167,6 +171,7 @@ impl Sock {
             received: false,
             mapped_ops: false,
             hash_tail: false,
+            rehashed: None,
             mute: false,
             listen_refused: false,
             connect_failed: false,

@@ -98,6 +98,7 @@ pub(super) fn commit_bind(m: &Linux, ns: &mut State, id: SockId, addr: Addr, por
     s.bound_opts = s.opts;
     s.connect_bound = false;
     s.seq = seq;
+    s.rehashed = None;
     if !s.is_tcp() {
         s.hash_tail = s.kind.family == Family::V6 && s.opts.reuseport;
     }

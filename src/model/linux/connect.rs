@@ -65,8 +65,7 @@ fn connect_udp(st: &State, id: SockId, dst: Addr, dport: PortVal, ctx: &StepCtx<
         if let Some(l) = sm.local.as_mut() {
             l.addr = source_for(sm.kind.family, dst);
         }
-        sm.seq = seq;
-        sm.hash_tail = false;
+        sm.rehashed = Some(seq);
         sm.group = None;
     }
     sm.peer = Some(Endpoint { addr: dst, port: dport });

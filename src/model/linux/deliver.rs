@@ -146,7 +146,7 @@ pub(super) struct Found {
 /// the CPU at work, which the model cannot know: each such socket is tried
 /// with and without the bonus, and the answers are merged.
 pub(super) fn lookup_pass(st: &State, pool: &[SockId], dst: Addr, exact: bool) -> Option<Found> {
-    let scored: Vec<(SockId, u8)> = chain_order(st, pool.to_vec())
+    let scored: Vec<(SockId, u8)> = address_chain_order(st, pool.to_vec())
         .into_iter()
         .filter_map(|i| traffic_score(st.sock(i), dst, exact).map(|sc| (i, sc)))
         .collect();
@@ -187,12 +187,26 @@ pub(super) fn lookup_pass(st: &State, pool: &[SockId], dst: Addr, exact: bool) -
     Some(Found { socks, group, bonus })
 }
 
-/// Sockets in the order of their hash chain: those put at the head, newest
-/// first, then those appended at the tail, oldest first.
+/// Sockets in the order of their port's hash chain: those put at the head,
+/// newest first, then those appended at the tail, oldest first.
 pub(super) fn chain_order(st: &State, mut ids: Vec<SockId>) -> Vec<SockId> {
     ids.sort_by_key(|&i| {
         let s = st.sock(i);
         (s.hash_tail, if s.hash_tail { s.seq as i64 } else { -(s.seq as i64) })
+    });
+    ids
+}
+
+/// Sockets in the order of their address's hash chain, where lookups walk:
+/// as the port's chain, except that a UDP socket a connect rehashed went to
+/// the head of its new address chain then.
+fn address_chain_order(st: &State, mut ids: Vec<SockId>) -> Vec<SockId> {
+    ids.sort_by_key(|&i| {
+        let s = st.sock(i);
+        match s.rehashed {
+            Some(at) => (false, -(at as i64)),
+            None => (s.hash_tail, if s.hash_tail { s.seq as i64 } else { -(s.seq as i64) }),
+        }
     });
     ids
 }
