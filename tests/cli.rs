@@ -304,7 +304,7 @@ fn predict_takes_build_variants() {
     assert!(text.lines().next().unwrap().ends_with("(linux+role-lock)"), "{text}");
     one_line_error(
         &["predict", "--platform", "linux+nope", f],
-        "--platform linux+nope: unknown variant '+nope' of linux (known variants: role-lock)",
+        "--platform linux+nope: unknown variant '+nope' of linux (known variants: role-lock, mapped-any-missed)",
     );
     one_line_error(&["predict", "--platform", "windows+role-lock", f], "unknown variant '+role-lock' of windows");
 }

@@ -60,7 +60,7 @@ pub(super) fn bind(m: &Linux, st: &State, id: SockId, addr: Addr, ctx: &StepCtx<
     let mut refused = st.clone();
     refused.sock_mut(id).bound_addr = None;
     let rule = if s.is_tcp() {
-        let scan = tcp_scan(st, id, &me, port);
+        let scan = tcp_scan(m, st, id, &me, port);
         let owned = !st.holders(Proto::Tcp, port, Some(id)).is_empty();
         let skip = if owned { memo_skips(st.memo(port), &me) } else { None };
         match scan.blocker {
@@ -73,6 +73,7 @@ pub(super) fn bind(m: &Linux, st: &State, id: SockId, addr: Addr, ctx: &StepCtx<
                 };
                 return fail(rule, EADDRINUSE, &refused);
             }
+            None if scan.missed => LINUX_TCP_MAPPED_ANY_MISSED,
             None => scan.exempt.unwrap_or(LINUX_TCP_BIND_CONFLICT),
         }
     } else {
@@ -129,17 +130,24 @@ pub(super) struct Scan {
     pub(super) blocker: Option<SockId>,
     /// The exemption that let an overlapping holder pass, if any.
     pub(super) exempt: Option<&'static str>,
+    /// A holder that blocks was not looked at (the mapped-any-missed variant).
+    pub(super) missed: bool,
 }
 
-pub(super) fn tcp_scan(st: &State, me_id: SockId, me: &Sock, port: PortVal) -> Scan {
+pub(super) fn tcp_scan(m: &Linux, st: &State, me_id: SockId, me: &Sock, port: PortVal) -> Scan {
     let addr = me.kaddr().expect("scanned socket has an address");
-    let mut scan = Scan { blocker: None, exempt: None };
+    let mut scan = Scan { blocker: None, exempt: None, missed: false };
     for t_id in st.holders(Proto::Tcp, port, Some(me_id)) {
         let t = st.sock(t_id);
         if !t.kaddr().is_some_and(|old| tcp_overlap(&addr, &old)) {
             continue;
         }
-        match tcp_exempt(me, t) {
+        let exempt = tcp_exempt(me, t);
+        if exempt.is_none() && m.mapped_any_missed && mapped_any_unseen(me, t) {
+            scan.missed = true;
+            continue;
+        }
+        match exempt {
             Some(rule) => {
                 if scan.exempt != Some(LINUX_TCP_REUSEPORT_PAIR) {
                     scan.exempt = Some(rule);
@@ -157,6 +165,18 @@ pub(super) fn tcp_scan(st: &State, me_id: SockId, me: &Sock, port: PortVal) -> S
         }
     }
     scan
+}
+
+/// The mapped-any-missed variant: a tcp6 socket binding (or listening on)
+/// a v4-mapped specific address has its port checked against the
+/// per-address table, whose wildcard look-up does not find a tcp6 holder
+/// of `[::ffff:0.0.0.0]`.
+fn mapped_any_unseen(me: &Sock, t: &Sock) -> bool {
+    let at = |s: &Sock| s.local.map(|l| l.addr);
+    me.kind.family == Family::V6
+        && matches!(at(me), Some(Addr::MappedLo4 | Addr::MappedLo4b))
+        && t.kind.family == Family::V6
+        && at(t) == Some(Addr::MappedAny4)
 }
 
 /// Rule 19: does the port's reuseport memo let `me` skip the scan?

@@ -28,17 +28,24 @@ pub struct Linux {
     bindv6only: bool,
     /// The role-lock variant ([`LINUX_TCP_ROLE_LOCK`]).
     role_lock: bool,
+    /// The mapped-any-missed variant ([`LINUX_TCP_MAPPED_ANY_MISSED`]).
+    mapped_any_missed: bool,
 }
 
 impl Linux {
     /// The upstream model of `version` (newest known if `None`).
     pub fn new(version: Option<Version>, bindv6only: bool) -> Linux {
-        Linux { version, bindv6only, role_lock: false }
+        Linux { version, bindv6only, role_lock: false, mapped_any_missed: false }
     }
 
     /// The same model with the role-lock variant on or off.
     pub fn with_role_lock(self, on: bool) -> Linux {
         Linux { role_lock: on, ..self }
+    }
+
+    /// The same model with the mapped-any-missed variant on or off.
+    pub fn with_mapped_any_missed(self, on: bool) -> Linux {
+        Linux { mapped_any_missed: on, ..self }
     }
 
     /// Kernels before 6.8 (the bhash2 rework) kept both memos from the
@@ -53,6 +60,9 @@ impl Model for Linux {
         let mut spec = ModelSpec::versioned(Platform::Linux, self.version.clone());
         if self.role_lock {
             spec.variants.insert(super::variants::name_of(LINUX_TCP_ROLE_LOCK).to_string());
+        }
+        if self.mapped_any_missed {
+            spec.variants.insert(super::variants::name_of(LINUX_TCP_MAPPED_ANY_MISSED).to_string());
         }
         spec
     }
