@@ -428,6 +428,10 @@ pub struct Memo {
     pub reuseaddr: bool,
     /// The reuseport memo, if set.
     pub reuseport: Option<PortMemo>,
+    /// Every owner that set it is gone and only sockets bound by connect
+    /// hold the port: the memo is kept only before 6.18 (rule
+    /// linux.tcp.memo-outlives-release).
+    pub outlived: bool,
 }
 
 /// The reuseport part of [`Memo`]: uid and address of the socket that set

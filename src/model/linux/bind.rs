@@ -196,13 +196,15 @@ pub(super) fn memo_matches(memo: Option<Memo>, me: &Sock) -> bool {
 /// the rule that says so (rule 19, and before 6.8 its reuseaddr twin).
 pub(super) fn memo_skips(memo: Option<Memo>, me: &Sock) -> Option<&'static str> {
     let reuse = me.opts.reuseaddr && me.tcp != Tcp::Listen;
-    if memo.is_some_and(|m| m.reuseaddr) && reuse {
-        Some(LINUX_TCP_FASTREUSE_STALE)
+    let rule = if memo.is_some_and(|m| m.reuseaddr) && reuse {
+        LINUX_TCP_FASTREUSE_STALE
     } else if memo_matches(memo, me) {
-        Some(LINUX_TCP_FASTREUSEPORT_STALE)
+        LINUX_TCP_FASTREUSEPORT_STALE
     } else {
-        None
-    }
+        return None;
+    };
+    // Before 6.18 the memo may be left from owners that are all gone.
+    Some(if memo.is_some_and(|m| m.outlived) { LINUX_TCP_MEMO_OUTLIVES_RELEASE } else { rule })
 }
 
 /// Rule 19: the memo after a successful bind or listen of `me`
@@ -211,6 +213,8 @@ pub(super) fn memo_skips(memo: Option<Memo>, me: &Sock) -> Option<&'static str> 
 /// since 6.8 that branch is never taken.
 pub(super) fn update_memo(st: &mut State, port: PortVal, me: &Sock, first: bool, before_6_8: bool) {
     let mut m = st.memo(port).unwrap_or_default();
+    // `me` holds the port by bind or listen: the memo is a live one again.
+    m.outlived = false;
     let reuse = me.opts.reuseaddr && me.tcp != Tcp::Listen;
     if first && before_6_8 {
         m.reuseaddr = reuse;
