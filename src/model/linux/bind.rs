@@ -99,6 +99,7 @@ pub(super) fn commit_bind(m: &Linux, ns: &mut State, id: SockId, addr: Addr, por
     s.bound_opts = s.opts;
     s.connect_bound = false;
     s.seq = seq;
+    s.bound_seq = seq;
     if !s.is_tcp() {
         s.hash_tail = s.kind.family == Family::V6 && s.opts.reuseport;
     }
@@ -143,7 +144,7 @@ pub(super) fn tcp_scan(m: &Linux, st: &State, me_id: SockId, me: &Sock, port: Po
             continue;
         }
         let exempt = tcp_exempt(me, t);
-        if exempt.is_none() && m.mapped_any_missed && mapped_any_unseen(me, t) {
+        if exempt.is_none() && m.mapped_any_missed && mapped_any_unseen(st, me_id, me, t, port) {
             scan.missed = true;
             continue;
         }
@@ -169,14 +170,26 @@ pub(super) fn tcp_scan(m: &Linux, st: &State, me_id: SockId, me: &Sock, port: Po
 
 /// The mapped-any-missed variant: a tcp6 socket binding (or listening on)
 /// a v4-mapped specific address has its port checked against the
-/// per-address table, whose wildcard look-up does not find a tcp6 holder
-/// of `[::ffff:0.0.0.0]`.
-fn mapped_any_unseen(me: &Sock, t: &Sock) -> bool {
+/// per-address table, whose wildcard look-up does not find the IPv4
+/// wildcard's bucket when a tcp6 `[::ffff:0.0.0.0]` socket made it (it
+/// was the first of the port's IPv4-wildcard holders to bind): then no
+/// holder in that bucket is seen, a tcp4 `0.0.0.0` that joined it either.
+/// A bucket a tcp4 `0.0.0.0` made is seen, with every member. (The
+/// bucket stays while it has members; the model takes the earliest bound
+/// of the holders left as its maker.)
+fn mapped_any_unseen(st: &State, me_id: SockId, me: &Sock, t: &Sock, port: PortVal) -> bool {
     let at = |s: &Sock| s.local.map(|l| l.addr);
-    me.kind.family == Family::V6
-        && matches!(at(me), Some(Addr::MappedLo4 | Addr::MappedLo4b))
-        && t.kind.family == Family::V6
-        && at(t) == Some(Addr::MappedAny4)
+    let v4_any = |s: &Sock| matches!(at(s), Some(Addr::Any4 | Addr::MappedAny4));
+    if me.kind.family != Family::V6 || !matches!(at(me), Some(Addr::MappedLo4 | Addr::MappedLo4b)) || !v4_any(t) {
+        return false;
+    }
+    let maker = st
+        .holders(Proto::Tcp, port, Some(me_id))
+        .into_iter()
+        .map(|i| st.sock(i))
+        .filter(|s| v4_any(s))
+        .min_by_key(|s| s.bound_seq);
+    maker.is_some_and(|s| s.kind.family == Family::V6)
 }
 
 /// Rule 19: does the port's reuseport memo let `me` skip the scan?
