@@ -192,9 +192,30 @@ mod tests {
         outcomes.iter().map(|o| OutcomeSet::one(Outcome::parse(o).unwrap())).collect()
     }
 
-    fn decide_with(outcomes: &[&str]) -> Calibration {
+    /// The upstream answer to the mapped-any-missed probe.
+    const MAPPED_UPSTREAM: &[&str] = &["ok", "ok", "ok", "EADDRINUSE", "ok", "ok"];
+
+    /// `outcomes` answer the role-lock probe, `mapped` the mapped-any-missed one.
+    fn decide_both(outcomes: &[&str], mapped: &[&str]) -> Calibration {
         let base = ModelSpec::parse("linux@6.18").unwrap();
-        decide(&base, &HostSettings::default(), |_, _| Ok(answer(outcomes))).unwrap()
+        decide(&base, &HostSettings::default(), |v, _| {
+            Ok(answer(if v.rule == crate::model::rules::LINUX_TCP_ROLE_LOCK { outcomes } else { mapped }))
+        })
+        .unwrap()
+    }
+
+    fn decide_with(outcomes: &[&str]) -> Calibration {
+        decide_both(outcomes, MAPPED_UPSTREAM)
+    }
+
+    #[test]
+    fn a_6_1_stable_build_that_misses_the_mapped_wildcard_gets_its_variant() {
+        let c = decide_both(&["ok", "ECONNREFUSED", "ok", "ok"], &["ok", "ok", "ok", "ok", "ok", "ok"]);
+        assert_eq!(c.spec.to_string(), "linux@6.18+mapped-any-missed");
+        assert_eq!(c.probes[1].side, Side::Variant);
+        assert!(c.probes[1].describe().contains("`bind b [::ffff:127.0.0.1]:P1` ok"), "{}", c.probes[1].describe());
+        let both = decide_both(&["ok", "ECONNREFUSED", "EINVAL", "ok"], &["ok", "ok", "ok", "ok", "ok", "ok"]);
+        assert_eq!(both.spec.to_string(), "linux@6.18+mapped-any-missed+role-lock");
     }
 
     #[test]
@@ -227,8 +248,9 @@ mod tests {
         // The same base spec, two answers, two models: nothing else is read.
         let base = ModelSpec::versioned(Platform::Linux, None);
         for (answer_listen, want) in [("ok", "linux"), ("EINVAL", "linux+role-lock")] {
-            let c = decide(&base, &HostSettings::default(), |_, _| {
-                Ok(answer(&["ok", "ECONNREFUSED", answer_listen, "ok"]))
+            let lock = ["ok", "ECONNREFUSED", answer_listen, "ok"];
+            let c = decide(&base, &HostSettings::default(), |v, _| {
+                Ok(answer(if v.rule == crate::model::rules::LINUX_TCP_ROLE_LOCK { &lock } else { MAPPED_UPSTREAM }))
             })
             .unwrap();
             assert_eq!(c.spec.to_string(), want);

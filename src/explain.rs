@@ -287,7 +287,9 @@ mod tests {
         assert_eq!(e.len(), 1);
         assert_eq!(e[0].step, Some(5));
         assert!(e[0].answers.iter().any(|(s, o, _)| s == "linux" && o.to_string() == "EADDRINUSE"));
-        assert_eq!(specs_for("linux.tcp.fastreuse-stale")[0].to_string(), "linux@4.14");
+        assert_eq!(specs_for("linux.tcp.fastreuse-stale")[0].to_string(), "linux@6.1");
+        assert_eq!(specs_for("linux.tcp.memo-outlives-release")[0].to_string(), "linux@6.12");
+        assert_eq!(specs_for("linux.tcp.mapped-any-missed")[0].to_string(), "linux+mapped-any-missed");
         assert_eq!(specs_for("linux.tcp.role-lock")[0].to_string(), "linux+role-lock");
     }
 }

@@ -190,10 +190,18 @@ fn run_once(
             (StepRecord { index, expected, actual, rule }, branches)
         } else {
             // An accept the model expects to find a connection waits for
-            // the handshake to finish if the kernel is running late.
-            let settle = matches!(op, Op::Accept { .. }) && {
-                let ctx = StepCtx { names: &prog.names, port, observed: None };
-                belief.predict(model, op, &ctx).0.contains(&Outcome::Ok)
+            // the handshake to finish if the kernel is running late; a bind
+            // it expects to succeed waits for a close's last segments.
+            let settle = match op {
+                Op::Accept { .. } => {
+                    let ctx = StepCtx { names: &prog.names, port, observed: None };
+                    belief.predict(model, op, &ctx).0.contains(&Outcome::Ok)
+                }
+                Op::Bind { .. } => {
+                    let ctx = StepCtx { names: &prog.names, port, observed: None };
+                    belief.predict(model, op, &ctx).0.members() == [Outcome::Ok]
+                }
+                _ => false,
             };
             let real = exec.step(op, concrete, settle);
             let ctx = StepCtx { names: &prog.names, port, observed: real.local_port };

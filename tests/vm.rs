@@ -6,8 +6,8 @@
 use crate::util::*;
 
 /// A matrix slice runs in the guest: its run folder comes back into the
-/// checkout, made on the guest's kernel, and the exit status is the one
-/// its mismatch count calls for.
+/// checkout, made on the guest's kernel, with no mismatch against the
+/// model of the guest's version and variants.
 #[test]
 fn a_guest_run_comes_back_into_the_checkout() {
     if !live_allowed("vm") {
@@ -41,10 +41,14 @@ fn a_guest_run_comes_back_into_the_checkout() {
         serde_json::from_str(&std::fs::read_to_string(run_dir.join("summary.json")).unwrap()).unwrap();
     let release = summary["fingerprint"]["release"].as_str().unwrap();
     assert!(release.starts_with("6.1.0-") && release.ends_with("-cloud-amd64"), "{release}");
-    assert_eq!(summary["fingerprint"]["model"], "linux@6.1");
+    // The version from the guest's kernel, the variants from its
+    // calibration (Debian's 6.1.1xx carry the mapped-any-missed backport).
+    let model = summary["fingerprint"]["model"].as_str().unwrap();
+    assert!(model == "linux@6.1" || model.starts_with("linux@6.1+"), "{model}");
     assert!(run_dir.join("matrix.txt").is_file() && run_dir.join("mismatches.csv").is_file());
-    let mismatches = summary["counts"]["mismatches"].as_u64().unwrap();
-    assert_eq!(o.status.code(), Some(if mismatches > 0 { 1 } else { 0 }), "{err}");
+    // The model of the guest's own version and variants has no mismatch there.
+    assert_eq!(summary["counts"]["mismatches"].as_u64(), Some(0), "{err}");
+    assert_eq!(o.status.code(), Some(0), "{err}");
     assert!(err.contains("under TCG: booted in "), "{err}");
     remove(&dir);
 }

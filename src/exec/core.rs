@@ -562,7 +562,25 @@ impl<H: HostOps> Executor for SocketExec<H> {
                 let src = self.port_src(port);
                 let Some(h) = self.held(slot) else { return ebadf };
                 h.sock.call(Call::Bind { h: h.sock.h, addr, port: src });
-                let r = h.sock.sock.bind(&sockaddr(addr, port));
+                let to = sockaddr(addr, port);
+                let mut r = h.sock.sock.bind(&to);
+                let in_use = |r: &io::Result<()>| r.as_ref().is_err_and(|e| e.kind() == io::ErrorKind::AddrInUse);
+                if settle && in_use(&r) {
+                    // The model expects the port free: a peer's FIN that
+                    // turns a FIN_WAIT2 socket into TIME_WAIT may still be
+                    // on its way (slow guests). A failed bind leaves the
+                    // socket unbound, so it may try again.
+                    let t0 = Instant::now();
+                    self.pause_recording();
+                    while t0.elapsed() < SETTLE && in_use(&r) {
+                        std::thread::sleep(Duration::from_micros(500));
+                        let Some(h) = self.held(slot) else { return ebadf };
+                        r = h.sock.sock.bind(&to);
+                    }
+                    self.waited += t0.elapsed();
+                    self.resume_recording();
+                }
+                let Some(h) = self.held(slot) else { return ebadf };
                 let local = if r.is_ok() { h.sock.local_port() } else { None };
                 self.got_port(slot, local);
                 StepResult { outcome: self.result(r), local_port: local }

@@ -130,7 +130,8 @@ pub fn for_spec(spec: &ModelSpec, host: &HostSettings) -> Box<dyn Model> {
     match spec.platform {
         Platform::Linux => Box::new(
             linux::Linux::new(spec.version.clone(), host.bindv6only)
-                .with_role_lock(spec.has(variants::name_of(rules::LINUX_TCP_ROLE_LOCK))),
+                .with_role_lock(spec.has(variants::name_of(rules::LINUX_TCP_ROLE_LOCK)))
+                .with_mapped_any_missed(spec.has(variants::name_of(rules::LINUX_TCP_MAPPED_ANY_MISSED))),
         ),
         Platform::FreeBsd => Box::new(bsd::Bsd::freebsd(spec.version.clone())),
         Platform::MacOs => Box::new(bsd::Bsd::macos(spec.version.clone())),

@@ -108,6 +108,9 @@ pub struct Sock {
     pub connected_once: bool,
     /// When it took its port (higher is newer), for newest-first scans.
     pub seq: u32,
+    /// Linux: when its last successful bind was (the same clock as `seq`;
+    /// a listen does not change it).
+    pub bound_seq: u32,
     /// The socket is a member of a reuseport group with this id.
     pub group: Option<u32>,
     /// Linux: a TCP socket that has received a segment, so its
@@ -167,6 +170,7 @@ impl Sock {
             life: Life::Live,
             connected_once: false,
             seq: 0,
+            bound_seq: 0,
             group: None,
             received: false,
             mapped_ops: false,
@@ -433,6 +437,10 @@ pub struct Memo {
     pub reuseaddr: bool,
     /// The reuseport memo, if set.
     pub reuseport: Option<PortMemo>,
+    /// Every owner that set it is gone and only sockets bound by connect
+    /// hold the port: the memo is kept only before 6.18 (rule
+    /// linux.tcp.memo-outlives-release).
+    pub outlived: bool,
 }
 
 /// The reuseport part of [`Memo`]: uid and address of the socket that set

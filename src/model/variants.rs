@@ -6,7 +6,7 @@
 //! upstream model and the model with the variant. A live run on the host
 //! runs each probe and picks the variants from the results alone.
 
-use super::rules::LINUX_TCP_ROLE_LOCK;
+use super::rules::{LINUX_TCP_MAPPED_ANY_MISSED, LINUX_TCP_ROLE_LOCK};
 use crate::platform::{ModelSpec, Platform};
 
 /// One known variant.
@@ -33,16 +33,31 @@ pub fn name_of(rule: &'static str) -> &'static str {
 }
 
 /// Every known variant.
-pub const VARIANTS: &[Variant] = &[Variant {
-    platform: Platform::Linux,
-    rule: LINUX_TCP_ROLE_LOCK,
-    probe: "# Calibration of linux.tcp.role-lock: may a socket whose connect took a\n\
-            # port (and was refused) still listen? Upstream: yes; role-lock: EINVAL.\n\
-            a = socket tcp4\n\
-            connect a 127.0.0.1:P1\n\
-            listen a\n\
-            close a\n",
-}];
+pub const VARIANTS: &[Variant] = &[
+    Variant {
+        platform: Platform::Linux,
+        rule: LINUX_TCP_ROLE_LOCK,
+        probe: "# Calibration of linux.tcp.role-lock: may a socket whose connect took a\n\
+                # port (and was refused) still listen? Upstream: yes; role-lock: EINVAL.\n\
+                a = socket tcp4\n\
+                connect a 127.0.0.1:P1\n\
+                listen a\n\
+                close a\n",
+    },
+    Variant {
+        platform: Platform::Linux,
+        rule: LINUX_TCP_MAPPED_ANY_MISSED,
+        probe: "# Calibration of linux.tcp.mapped-any-missed: does a v4-mapped specific\n\
+                # bind see a tcp6 holder of [::ffff:0.0.0.0]? Upstream: EADDRINUSE;\n\
+                # mapped-any-missed (6.1.168 and later 6.1 stable kernels): ok.\n\
+                a = socket tcp6\n\
+                b = socket tcp6\n\
+                bind a [::ffff:0.0.0.0]:P1\n\
+                bind b [::ffff:127.0.0.1]:P1\n\
+                close b\n\
+                close a\n",
+    },
+];
 
 /// The variants of a platform.
 pub fn of(platform: Platform) -> impl Iterator<Item = &'static Variant> {

@@ -13,8 +13,11 @@ use crate::platform::{ModelSpec, Platform, Version};
 /// rules were checked on. Why each one is there:
 ///
 /// * linux: 4.14 the port fast-path design the pre-6.8 rules describe;
-///   6.8 the bind-bucket rework (linux.tcp.fastreuse-stale ends); 6.18 the
-///   kernel every rule was checked on live.
+///   6.1 and 6.12 Debian's kernels the corpus, matrix and fuzz ran on under
+///   qemu (`sockdiff vm`); 6.8 the bind-bucket rework
+///   (linux.tcp.fastreuse-stale ends); 6.18 the memo reset on port release
+///   (linux.tcp.memo-outlives-release ends) and the kernel every rule was
+///   checked on live.
 /// * freebsd: 11 to 15, each a release where a rule starts or ends
 ///   (the bare name is 15, the main branch the sources were read in).
 /// * macos: 10.14 (wildcard binds below 1024 without privilege: the oldest
@@ -26,7 +29,7 @@ use crate::platform::{ModelSpec, Platform, Version};
 ///   release Microsoft's pages and Wine's Windows-passing tests cover).
 /// * wine: 8.0, the release every Wine rule was checked under.
 pub const KNOWN: &[(Platform, &[&[u32]])] = &[
-    (Platform::Linux, &[&[4, 14], &[6, 8], &[6, 18]]),
+    (Platform::Linux, &[&[4, 14], &[6, 1], &[6, 8], &[6, 12], &[6, 18]]),
     (Platform::FreeBsd, &[&[11], &[12], &[13], &[14], &[15]]),
     (Platform::MacOs, &[&[10, 14], &[15]]),
     (Platform::Windows, &[&[5, 1], &[5, 2], &[10, 0, 19045], &[10, 0, 26100]]),
@@ -192,8 +195,10 @@ mod tests {
 
     #[test]
     fn a_version_between_takes_the_rules_below_it() {
-        assert_eq!(standing(Platform::Linux, &Version(vec![6, 7])), Standing::RulesOf(Version(vec![4, 14])));
-        assert_eq!(standing(Platform::Linux, &Version(vec![6, 12])), Standing::RulesOf(Version(vec![6, 8])));
+        assert_eq!(standing(Platform::Linux, &Version(vec![5, 10])), Standing::RulesOf(Version(vec![4, 14])));
+        assert_eq!(standing(Platform::Linux, &Version(vec![6, 7])), Standing::RulesOf(Version(vec![6, 1])));
+        assert_eq!(standing(Platform::Linux, &Version(vec![6, 10])), Standing::RulesOf(Version(vec![6, 8])));
+        assert_eq!(standing(Platform::Linux, &Version(vec![6, 12])), Standing::Known);
         assert_eq!(standing(Platform::Linux, &Version(vec![6, 18])), Standing::Known);
         let n = rules_note(&spec("windows@6.1")).unwrap();
         assert!(n.contains("those for windows 5.2 up to 10.0.19045"), "{n}");

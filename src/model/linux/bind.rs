@@ -60,7 +60,7 @@ pub(super) fn bind(m: &Linux, st: &State, id: SockId, addr: Addr, ctx: &StepCtx<
     let mut refused = st.clone();
     refused.sock_mut(id).bound_addr = None;
     let rule = if s.is_tcp() {
-        let scan = tcp_scan(st, id, &me, port);
+        let scan = tcp_scan(m, st, id, &me, port);
         let owned = !st.holders(Proto::Tcp, port, Some(id)).is_empty();
         let skip = if owned { memo_skips(st.memo(port), &me) } else { None };
         match scan.blocker {
@@ -73,6 +73,7 @@ pub(super) fn bind(m: &Linux, st: &State, id: SockId, addr: Addr, ctx: &StepCtx<
                 };
                 return fail(rule, EADDRINUSE, &refused);
             }
+            None if scan.missed => LINUX_TCP_MAPPED_ANY_MISSED,
             None => scan.exempt.unwrap_or(LINUX_TCP_BIND_CONFLICT),
         }
     } else {
@@ -99,6 +100,7 @@ pub(super) fn commit_bind(m: &Linux, ns: &mut State, id: SockId, addr: Addr, por
     s.connect_bound = false;
     s.seq = seq;
     s.rehashed = None;
+    s.bound_seq = seq;
     if !s.is_tcp() {
         s.hash_tail = s.kind.family == Family::V6 && s.opts.reuseport;
     }
@@ -130,17 +132,24 @@ pub(super) struct Scan {
     pub(super) blocker: Option<SockId>,
     /// The exemption that let an overlapping holder pass, if any.
     pub(super) exempt: Option<&'static str>,
+    /// A holder that blocks was not looked at (the mapped-any-missed variant).
+    pub(super) missed: bool,
 }
 
-pub(super) fn tcp_scan(st: &State, me_id: SockId, me: &Sock, port: PortVal) -> Scan {
+pub(super) fn tcp_scan(m: &Linux, st: &State, me_id: SockId, me: &Sock, port: PortVal) -> Scan {
     let addr = me.kaddr().expect("scanned socket has an address");
-    let mut scan = Scan { blocker: None, exempt: None };
+    let mut scan = Scan { blocker: None, exempt: None, missed: false };
     for t_id in st.holders(Proto::Tcp, port, Some(me_id)) {
         let t = st.sock(t_id);
         if !t.kaddr().is_some_and(|old| tcp_overlap(&addr, &old)) {
             continue;
         }
-        match tcp_exempt(me, t) {
+        let exempt = tcp_exempt(me, t);
+        if exempt.is_none() && m.mapped_any_missed && mapped_any_unseen(st, me_id, me, t, port) {
+            scan.missed = true;
+            continue;
+        }
+        match exempt {
             Some(rule) => {
                 if scan.exempt != Some(LINUX_TCP_REUSEPORT_PAIR) {
                     scan.exempt = Some(rule);
@@ -160,6 +169,30 @@ pub(super) fn tcp_scan(st: &State, me_id: SockId, me: &Sock, port: PortVal) -> S
     scan
 }
 
+/// The mapped-any-missed variant: a tcp6 socket binding (or listening on)
+/// a v4-mapped specific address has its port checked against the
+/// per-address table, whose wildcard look-up does not find the IPv4
+/// wildcard's bucket when a tcp6 `[::ffff:0.0.0.0]` socket made it (it
+/// was the first of the port's IPv4-wildcard holders to bind): then no
+/// holder in that bucket is seen, a tcp4 `0.0.0.0` that joined it either.
+/// A bucket a tcp4 `0.0.0.0` made is seen, with every member. (The
+/// bucket stays while it has members; the model takes the earliest bound
+/// of the holders left as its maker.)
+fn mapped_any_unseen(st: &State, me_id: SockId, me: &Sock, t: &Sock, port: PortVal) -> bool {
+    let at = |s: &Sock| s.local.map(|l| l.addr);
+    let v4_any = |s: &Sock| matches!(at(s), Some(Addr::Any4 | Addr::MappedAny4));
+    if me.kind.family != Family::V6 || !matches!(at(me), Some(Addr::MappedLo4 | Addr::MappedLo4b)) || !v4_any(t) {
+        return false;
+    }
+    let maker = st
+        .holders(Proto::Tcp, port, Some(me_id))
+        .into_iter()
+        .map(|i| st.sock(i))
+        .filter(|s| v4_any(s))
+        .min_by_key(|s| s.bound_seq);
+    maker.is_some_and(|s| s.kind.family == Family::V6)
+}
+
 /// Rule 19: does the port's reuseport memo let `me` skip the scan?
 /// (`sk_reuseport_match`: the memo's address compared with wildcard
 /// matching on its side only; no address test in ANY mode.)
@@ -177,13 +210,15 @@ pub(super) fn memo_matches(memo: Option<Memo>, me: &Sock) -> bool {
 /// the rule that says so (rule 19, and before 6.8 its reuseaddr twin).
 pub(super) fn memo_skips(memo: Option<Memo>, me: &Sock) -> Option<&'static str> {
     let reuse = me.opts.reuseaddr && me.tcp != Tcp::Listen;
-    if memo.is_some_and(|m| m.reuseaddr) && reuse {
-        Some(LINUX_TCP_FASTREUSE_STALE)
+    let rule = if memo.is_some_and(|m| m.reuseaddr) && reuse {
+        LINUX_TCP_FASTREUSE_STALE
     } else if memo_matches(memo, me) {
-        Some(LINUX_TCP_FASTREUSEPORT_STALE)
+        LINUX_TCP_FASTREUSEPORT_STALE
     } else {
-        None
-    }
+        return None;
+    };
+    // Before 6.18 the memo may be left from owners that are all gone.
+    Some(if memo.is_some_and(|m| m.outlived) { LINUX_TCP_MEMO_OUTLIVES_RELEASE } else { rule })
 }
 
 /// Rule 19: the memo after a successful bind or listen of `me`
@@ -192,6 +227,8 @@ pub(super) fn memo_skips(memo: Option<Memo>, me: &Sock) -> Option<&'static str> 
 /// since 6.8 that branch is never taken.
 pub(super) fn update_memo(st: &mut State, port: PortVal, me: &Sock, first: bool, before_6_8: bool) {
     let mut m = st.memo(port).unwrap_or_default();
+    // `me` holds the port by bind or listen: the memo is a live one again.
+    m.outlived = false;
     let reuse = me.opts.reuseaddr && me.tcp != Tcp::Listen;
     if first && before_6_8 {
         m.reuseaddr = reuse;

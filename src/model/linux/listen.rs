@@ -36,7 +36,7 @@ pub(super) fn listen(m: &Linux, st: &State, id: SockId, ctx: &StepCtx<'_>) -> Pr
             (p, LINUX_TCP_LISTEN_AUTOBIND)
         }
         Some(local) => {
-            let scan = tcp_scan(st, id, s, local.port);
+            let scan = tcp_scan(m, st, id, s, local.port);
             let mut listening = s.clone();
             listening.tcp = Tcp::Listen;
             let rule = match scan.blocker {
@@ -49,6 +49,7 @@ pub(super) fn listen(m: &Linux, st: &State, id: SockId, ctx: &StepCtx<'_>) -> Pr
                     };
                     return fail(rule, EADDRINUSE, st);
                 }
+                None if scan.missed => LINUX_TCP_MAPPED_ANY_MISSED,
                 None => LINUX_TCP_LISTEN_CONFLICT,
             };
             (local.port, rule)

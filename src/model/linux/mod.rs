@@ -13,6 +13,7 @@ mod tests;
 
 pub(super) use deliver::{tcp_listeners, udp_receivers};
 
+use super::PortVal;
 use super::kit::{Statements, answer, wildcard};
 use super::rules::*;
 use super::state::{SlotState, Sock, SockId, State};
@@ -28,12 +29,14 @@ pub struct Linux {
     bindv6only: bool,
     /// The role-lock variant ([`LINUX_TCP_ROLE_LOCK`]).
     role_lock: bool,
+    /// The mapped-any-missed variant ([`LINUX_TCP_MAPPED_ANY_MISSED`]).
+    mapped_any_missed: bool,
 }
 
 impl Linux {
     /// The upstream model of `version` (newest known if `None`).
     pub fn new(version: Option<Version>, bindv6only: bool) -> Linux {
-        Linux { version, bindv6only, role_lock: false }
+        Linux { version, bindv6only, role_lock: false, mapped_any_missed: false }
     }
 
     /// The same model with the role-lock variant on or off.
@@ -41,10 +44,21 @@ impl Linux {
         Linux { role_lock: on, ..self }
     }
 
+    /// The same model with the mapped-any-missed variant on or off.
+    pub fn with_mapped_any_missed(self, on: bool) -> Linux {
+        Linux { mapped_any_missed: on, ..self }
+    }
+
     /// Kernels before 6.8 (the bhash2 rework) kept both memos from the
     /// port's first owner.
     fn before_6_8(&self) -> bool {
         self.version.as_ref().is_some_and(|v| !v.at_least(&[6, 8]))
+    }
+
+    /// Kernels before 6.18 (d57f4b874946, "tcp: Update bind bucket state
+    /// on port release") keep a port's memo while any socket holds it.
+    fn before_6_18(&self) -> bool {
+        self.version.as_ref().is_some_and(|v| !v.at_least(&[6, 18]))
     }
 }
 
@@ -54,13 +68,16 @@ impl Model for Linux {
         if self.role_lock {
             spec.variants.insert(super::variants::name_of(LINUX_TCP_ROLE_LOCK).to_string());
         }
+        if self.mapped_any_missed {
+            spec.variants.insert(super::variants::name_of(LINUX_TCP_MAPPED_ANY_MISSED).to_string());
+        }
         spec
     }
 
     fn step(&self, st: &State, op: &Op, ctx: &StepCtx<'_>) -> Prediction {
         let mut p = answer(self, st, op, ctx);
         for b in &mut p.branches {
-            prune_memos(&mut b.state);
+            prune_memos(&mut b.state, self.before_6_18());
         }
         p
     }
@@ -117,14 +134,23 @@ impl Statements for Linux {
     }
 }
 
-/// A port's memo lives while the port has an owner that was not bound by
-/// connect (the 2025 "update bind bucket state on port release" series
-/// resets it when only connect-bound owners remain; before that, while the
-/// port has any owner, which is the same for the cases sockdiff makes
-/// unless connect-bound sockets outlive every bound one).
-fn prune_memos(st: &mut State) {
+/// A port's memo lives while the port has an owner. Since 6.18
+/// (d57f4b874946, "tcp: Update bind bucket state on port release") it is
+/// reset once only sockets bound by connect hold the port; before, it
+/// outlives the release of every socket that bind or listen gave the port
+/// (rule linux.tcp.memo-outlives-release).
+fn prune_memos(st: &mut State, before_6_18: bool) {
     let socks = &st.socks;
-    st.memos.retain(|(p, _)| socks.iter().any(|s| s.is_tcp() && s.port() == Some(*p) && !s.connect_bound));
+    let held = |p: PortVal, bound: bool| {
+        socks.iter().any(|s| s.is_tcp() && s.port() == Some(p) && (!bound || !s.connect_bound))
+    };
+    st.memos.retain_mut(|(p, m)| {
+        if held(*p, true) {
+            return true;
+        }
+        m.outlived = true;
+        before_6_18 && held(*p, false)
+    });
 }
 
 /// Binding a plain (not v4-mapped, not wildcard) IPv6 address makes the

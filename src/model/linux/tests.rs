@@ -222,3 +222,47 @@ fn reuseport_group_gets_a_set() {
     assert_eq!(r[10], "{EAGAIN,ok}");
     assert_eq!(r[11], "{->a,->b}");
 }
+
+/// The last statement's outcome and rule under `m`.
+fn last_with(m: &Linux, text: &str) -> (String, &'static str) {
+    let prog = compile(&parse("t", text).unwrap()).unwrap();
+    let p = crate::run::predict_case(m, &prog).unwrap();
+    let (o, r) = p.last().unwrap();
+    (o.to_string(), r)
+}
+
+#[test]
+fn before_6_18_the_memo_outlives_its_owner_while_a_connected_socket_holds_the_port() {
+    // corpus/linux/reuse/memo-outlives-release.case, up to bind e.
+    let text = "l = socket tcp4\nbind l 127.0.0.1:P1\nlisten l\nc = socket tcp4\nset c reuseaddr on\nconnect c 127.0.0.1:P1\nd = socket tcp4\nset d reuseaddr on\nset d reuseport on\nbind d 0.0.0.0:@c\nclose d\ne = socket tcp4\nset e reuseport on\nbind e 127.0.0.1:@c\n";
+    assert_eq!(last_with(&Linux::new(None, false), text), ("EADDRINUSE".into(), LINUX_TCP_BIND_CONFLICT));
+    for v in ["6.1", "6.12", "6.17"] {
+        let m = Linux::new(Version::parse(v), false);
+        assert_eq!(last_with(&m, text), ("ok".into(), LINUX_TCP_MEMO_OUTLIVES_RELEASE), "{v}");
+    }
+    // With d still open the memo is live on every version.
+    let open = text.replace("close d\n", "");
+    assert_eq!(last_with(&Linux::new(None, false), &open), ("ok".into(), LINUX_TCP_FASTREUSEPORT_STALE));
+    assert_eq!(
+        last_with(&Linux::new(Version::parse("6.12"), false), &open),
+        ("ok".into(), LINUX_TCP_FASTREUSEPORT_STALE)
+    );
+}
+
+#[test]
+fn mapped_any_missed_misses_the_wildcard_entry_a_tcp6_socket_made() {
+    let m = Linux::new(Version::parse("6.1"), false).with_mapped_any_missed(true);
+    let up = Linux::new(Version::parse("6.1"), false);
+    let mapped = "a = socket tcp6\nb = socket tcp6\nbind a [::ffff:0.0.0.0]:P1\nbind b [::ffff:127.0.0.1]:P1\n";
+    assert_eq!(last_with(&m, mapped), ("ok".into(), LINUX_TCP_MAPPED_ANY_MISSED));
+    assert_eq!(last_with(&up, mapped).0, "EADDRINUSE");
+    // A tcp4 0.0.0.0 that joined the entry later is missed with it ...
+    let joined = "a = socket tcp6\nf = socket tcp4\nb = socket tcp6\nset a reuseaddr on\nset f reuseaddr on\nbind a [::ffff:0.0.0.0]:P1\nbind f 0.0.0.0:P1\nbind b [::ffff:127.0.0.1]:P1\n";
+    assert_eq!(last_with(&m, joined), ("ok".into(), LINUX_TCP_MAPPED_ANY_MISSED));
+    // ... but an entry a tcp4 0.0.0.0 made is seen, with every member.
+    let made4 = "a = socket tcp6\nf = socket tcp4\nb = socket tcp6\nset a reuseaddr on\nset f reuseaddr on\nbind f 0.0.0.0:P1\nbind a [::ffff:0.0.0.0]:P1\nbind b [::ffff:127.0.0.1]:P1\n";
+    assert_eq!(last_with(&m, made4), ("EADDRINUSE".into(), LINUX_TCP_BIND_CONFLICT));
+    // The other order still conflicts.
+    let other = "a = socket tcp6\nb = socket tcp6\nbind b [::ffff:127.0.0.1]:P1\nbind a [::ffff:0.0.0.0]:P1\n";
+    assert_eq!(last_with(&m, other).0, "EADDRINUSE");
+}

@@ -57,6 +57,8 @@ pub type Range = (Option<&'static [u32]>, Option<&'static [u32]>);
 /// covers: `(id, range)`.
 pub const VERSION_RANGES: &[(&str, Range)] = &[
     (LINUX_TCP_FASTREUSE_STALE, (None, Some(&[6, 8]))),
+    // d57f4b874946, mainline 6.18.
+    (LINUX_TCP_MEMO_OUTLIVES_RELEASE, (None, Some(&[6, 18]))),
     (FREEBSD_UID, (Some(&[15]), None)),
     (FREEBSD_UID_LB_EXCEPTION, (Some(&[12]), Some(&[15]))),
     (FREEBSD_UID_LEGACY, (None, Some(&[12]))),
