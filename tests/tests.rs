@@ -9,6 +9,7 @@ mod live;
 mod page;
 mod props;
 mod records;
+mod safety;
 mod source_notes;
 #[cfg(target_os = "linux")]
 mod vm;
