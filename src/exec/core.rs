@@ -408,6 +408,7 @@ impl<H: HostOps> SocketExec<H> {
                 }
                 let Ok(me) = prober.local_addr() else { return Outcome::ToNone };
                 let mut found: Option<(usize, Sk)> = None;
+                let mut no_fds: Option<Outcome> = None;
                 let t0 = Instant::now();
                 let mut first = true;
                 loop {
@@ -421,11 +422,20 @@ impl<H: HostOps> SocketExec<H> {
                         // connections in order for its later accepts.
                         loop {
                             let r = self.socks[slot].as_ref().expect("listener").sock.sock.accept();
-                            let Ok((s, peer)) = r else {
-                                if first {
-                                    self.call(Call::Accept { h: lh, new: None });
+                            let (s, peer) = match r {
+                                Ok(x) => x,
+                                Err(e) => {
+                                    if first {
+                                        self.call(Call::Accept { h: lh, new: None });
+                                    }
+                                    // Out of descriptors the queue cannot be read:
+                                    // that is the probe's answer, not "nobody".
+                                    let o = self.host.outcome_of(&e);
+                                    if matches!(o, Outcome::Err(Errno::EMFILE | Errno::ENFILE)) {
+                                        no_fds = Some(o);
+                                    }
+                                    break;
                                 }
-                                break;
                             };
                             let sk = self.sk(s);
                             self.call(Call::Accept { h: lh, new: Some(sk.h) });
@@ -437,7 +447,7 @@ impl<H: HostOps> SocketExec<H> {
                             }
                         }
                     }
-                    if found.is_some() || !settle || t0.elapsed() > SETTLE {
+                    if found.is_some() || no_fds.is_some() || !settle || t0.elapsed() > SETTLE {
                         break;
                     }
                     if first {
@@ -455,12 +465,13 @@ impl<H: HostOps> SocketExec<H> {
                 if let Some(p) = me.as_socket().map(|a| a.port()) {
                     self.host.note_leftover(p);
                 }
-                match found {
-                    Some((slot, conn)) => {
+                match (found, no_fds) {
+                    (Some((slot, conn)), _) => {
                         drop(conn);
                         self.name_of(slot)
                     }
-                    None => Outcome::ToNone,
+                    (None, Some(o)) => o,
+                    (None, None) => Outcome::ToNone,
                 }
             }
             Proto::Udp => {

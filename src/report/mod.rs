@@ -234,6 +234,11 @@ impl RunDir {
             }
         };
         fs::create_dir(path.join("cases")).map_err(|e| io_err(&path, "cannot create the run folder", e))?;
+        // A first summary before anything else, so the folder is a valid
+        // report however early the run ends (even out of descriptors).
+        let first = Summary { run_id: run_id.clone(), status: "running".into(), ..Summary::default() };
+        let text = serde_json::to_string_pretty(&first).map_err(io::Error::other)?;
+        write_atomic(&path.join("summary.json"), format!("{text}\n").as_bytes())?;
         let csv_path = path.join("mismatches.csv");
         let mut csv = OpenOptions::new()
             .create_new(true)
