@@ -9,6 +9,7 @@ mod live;
 mod page;
 mod props;
 mod records;
+mod robust;
 mod safety;
 mod source_notes;
 #[cfg(target_os = "linux")]

@@ -61,6 +61,9 @@ struct Finding {
     signature: String,
     reproduced: u32,
     reruns: u32,
+    /// Not reported: it did not come back in the re-runs (k = 0), or, in
+    /// the host's shared network stack, not in every one of them.
+    flaky: bool,
     /// Every statement of the minimized case run once, for the corpus record.
     full: run::CaseRun,
 }
@@ -317,6 +320,7 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
         stop: AtomicBool::new(false),
         claims: Mutex::new(HashMap::new()),
         panic_at: injected_panic_at(),
+        shared_stack: prep.isolation == exec::Isolation::Host,
     };
     let stop = &shared.stop;
     let (tx, rx) = mpsc::channel::<Msg>();
@@ -418,13 +422,14 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
                 inflight.iter().map(|x| x.load(Ordering::SeqCst)).min().unwrap_or(u64::MAX)
             };
             while let Some(f) = pending.first_entry().filter(|e| *e.key() < low).map(|e| e.remove()) {
-                if f.reproduced == 0 {
+                if f.flaky {
                     summary.counts.flaky += 1;
                     *summary.flaky_signatures.entry(f.signature.clone()).or_default() += 1;
                     // Kept for a look, outside the CSV: it is not a finding.
                     let flaky = dir.path.join("flaky");
                     let text = format!(
-                        "# did not fail again in {} re-runs (case seed {}): {}\n{}",
+                        "# failed again in {} of {} re-runs (case seed {}): {}\n{}",
+                        f.reproduced,
                         f.reruns,
                         f.seed,
                         f.signature,
@@ -740,6 +745,9 @@ struct Shared<'a> {
     claims: Mutex<HashMap<String, Claim>>,
     /// A test's injected fault: panic at this case.
     panic_at: Option<u64>,
+    /// Cases run in the host's shared network stack (`--no-netns`, or an
+    /// OS without namespaces), where other processes' sockets are seen.
+    shared_stack: bool,
 }
 
 /// One worker: takes the next case of the shard, runs it, and minimizes
@@ -844,13 +852,17 @@ fn worker(sh: &Shared<'_>, w: usize, turn: &Turn<'_>, tx: &mpsc::Sender<Msg>) ->
                         Some(r) => (small, r),
                         None => (case, rec),
                     };
+                    // In the host's own network stack another process can
+                    // take a port at any moment and cause a mismatch once:
+                    // there only a mismatch that came back every time counts.
+                    let flaky = k == 0 || (sh.shared_stack && k < reruns);
                     {
                         let mut c = claims.lock().expect("claims lock");
                         let e = c.entry(sig.clone()).or_insert(Claim::Flaky(0));
-                        *e = match (*e, k) {
-                            (_, 1..) => Claim::Reported,
-                            (Claim::Checking(t) | Claim::Flaky(t), 0) => Claim::Flaky(t + 1),
-                            (Claim::Reported, 0) => Claim::Reported,
+                        *e = match (*e, flaky) {
+                            (_, false) => Claim::Reported,
+                            (Claim::Checking(t) | Claim::Flaky(t), true) => Claim::Flaky(t + 1),
+                            (Claim::Reported, true) => Claim::Reported,
                         };
                     }
                     let f = Finding {
@@ -863,6 +875,7 @@ fn worker(sh: &Shared<'_>, w: usize, turn: &Turn<'_>, tx: &mpsc::Sender<Msg>) ->
                         signature: sig,
                         reproduced: k,
                         reruns,
+                        flaky,
                         full,
                     };
                     let _ = tx.send(Msg::Finding(Box::new(f)));
