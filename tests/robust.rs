@@ -234,3 +234,115 @@ fn a_full_or_read_only_folder_ends_the_run_in_one_line() {
     // for writing refuses to be remounted read-only.)
     remove(&d);
 }
+
+/// A neighbour in the host's network namespace that binds loopback and
+/// wildcard ports all over 1024-65535 (the tool's ranges and the ephemeral
+/// range), TCP and UDP, half the TCP ones listening, and keeps the last
+/// 256 open: about 3,000 binds a second.
+#[cfg(target_os = "linux")]
+struct Noise {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    binds: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    t0: std::time::Instant,
+}
+
+#[cfg(target_os = "linux")]
+impl Noise {
+    fn start() -> Noise {
+        use socket2::{Domain, Socket, Type};
+        use std::sync::atomic::Ordering;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let binds = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (s, b) = (stop.clone(), binds.clone());
+        let thread = std::thread::spawn(move || {
+            let mut held = std::collections::VecDeque::new();
+            let mut x = 12345u64;
+            let mut n = 0u64;
+            while !s.load(Ordering::Relaxed) {
+                x = sockdiff::generate::splitmix(x);
+                let port = 1024 + (x % (65536 - 1024)) as u16;
+                let tcp = x & (1 << 20) != 0;
+                let ip = if x & (1 << 21) != 0 { [127, 0, 0, 1] } else { [0, 0, 0, 0] };
+                let ty = if tcp { Type::STREAM } else { Type::DGRAM };
+                let Ok(sock) = Socket::new(Domain::IPV4, ty, None) else { continue };
+                let addr = std::net::SocketAddr::from((ip, port));
+                if sock.bind(&addr.into()).is_ok() {
+                    b.fetch_add(1, Ordering::Relaxed);
+                    if tcp && x & (1 << 22) != 0 {
+                        let _ = sock.listen(8);
+                    }
+                    held.push_back(sock);
+                    if held.len() > 256 {
+                        held.pop_front();
+                    }
+                }
+                n += 1;
+                if n % 3 == 0 {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+            }
+        });
+        Noise { stop, binds, thread: Some(thread), t0: std::time::Instant::now() }
+    }
+
+    /// Binds a second so far.
+    fn rate(&self) -> f64 {
+        self.binds.load(std::sync::atomic::Ordering::Relaxed) as f64 / self.t0.elapsed().as_secs_f64()
+    }
+}
+
+#[cfg(target_os = "linux")]
+impl Drop for Noise {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// No false alarms beside a noisy neighbour: in private namespaces the
+/// noise is never seen (no mismatch, nothing flaky); with `--no-netns` it
+/// is seen, and every mismatch it causes is caught by the re-run check
+/// and counted as flaky, never reported.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_noisy_neighbour_causes_no_reported_mismatch() {
+    if !live_allowed("noise") {
+        return;
+    }
+    let d = tmp("noise");
+    let noise = Noise::start();
+    let fuzz = |extra: &[&str], out: &Path, secs: &str| {
+        let mut args = vec!["fuzz", "--seed", "7", "--duration", secs, "-q", "--out", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        run(&args)
+    };
+    let o = fuzz(&[], &d.join("netns"), "15s");
+    let netns_rate = noise.rate();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let dir = run_dir(&d.join("netns"));
+    let s = summary(&dir);
+    assert_eq!((s["counts"]["mismatches"].as_u64(), s["counts"]["flaky"].as_u64()), (Some(0), Some(0)), "{s}");
+    assert_eq!(run_folder_problems(&dir), Vec::<String>::new());
+
+    let o = fuzz(&["--no-netns"], &d.join("host"), "20s");
+    let rate = noise.rate();
+    drop(noise);
+    let dir = run_dir(&d.join("host"));
+    let s = summary(&dir);
+    eprintln!(
+        "noise: {netns_rate:.0} then {rate:.0} binds/s; --no-netns: {} cases, {} mismatches, {} flaky",
+        s["counts"]["cases"], s["counts"]["mismatches"], s["counts"]["flaky"]
+    );
+    assert!(netns_rate >= 1000.0 && rate >= 1000.0, "the neighbour made only {netns_rate:.0}/{rate:.0} binds/s");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(s["counts"]["mismatches"], 0, "{s}");
+    let rows = std::fs::read_to_string(dir.join("mismatches.csv")).unwrap().lines().count();
+    assert_eq!(rows, 1, "only the header");
+    // The noise was seen, and caught.
+    assert!(s["counts"]["flaky"].as_u64().unwrap() > 0, "the noise caused nothing to catch: {s}");
+    assert_eq!(run_folder_problems(&dir), Vec::<String>::new());
+    remove(&d);
+}
