@@ -5,6 +5,7 @@ mod util;
 
 mod campaign;
 mod cli;
+mod fuzz_regressions;
 mod live;
 mod page;
 mod props;
