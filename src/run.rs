@@ -129,6 +129,18 @@ pub fn run_case_all(
     run_inner(model, exec, prog, can, true)
 }
 
+/// Why a case that ran out of file descriptors is skipped: the OS's answer
+/// then says nothing about addresses, so it is never compared.
+pub const NO_FDS: &str =
+    "out of file descriptors (EMFILE/ENFILE): raise the limit (ulimit -n) or run fewer workers (-j)";
+
+/// A real outcome that means the process or the system ran out of file
+/// descriptors (never an outcome to compare with a model).
+pub fn out_of_fds(set: &OutcomeSet) -> bool {
+    use crate::outcome::Errno;
+    set.members().iter().any(|o| matches!(o, Outcome::Err(Errno::EMFILE | Errno::ENFILE)))
+}
+
 /// How often a case runs again when it met an earlier case's leftovers.
 const TAINT_RERUNS: usize = 3;
 
@@ -210,6 +222,10 @@ fn run_once(
             let rule = rule_for(&rules, &branches, &actual);
             (StepRecord { index, expected, actual, rule }, branches)
         };
+        if out_of_fds(&rec.actual) {
+            verdict = Verdict::Skipped(NO_FDS.into());
+            break;
+        }
         let agrees = rec.agrees();
         if agrees {
             belief.advance_set(branches, &rec.actual);

@@ -5,10 +5,13 @@ mod util;
 
 mod campaign;
 mod cli;
+mod fuzz_regressions;
 mod live;
 mod page;
 mod props;
 mod records;
+mod robust;
+mod safety;
 mod source_notes;
 #[cfg(target_os = "linux")]
 mod vm;

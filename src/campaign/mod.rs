@@ -61,6 +61,9 @@ struct Finding {
     signature: String,
     reproduced: u32,
     reruns: u32,
+    /// Not reported: it did not come back in the re-runs (k = 0), or, in
+    /// the host's shared network stack, not in every one of them.
+    flaky: bool,
     /// Every statement of the minimized case run once, for the corpus record.
     full: run::CaseRun,
 }
@@ -316,6 +319,8 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
         next: AtomicU64::new(0),
         stop: AtomicBool::new(false),
         claims: Mutex::new(HashMap::new()),
+        panic_at: injected_panic_at(),
+        shared_stack: prep.isolation == exec::Isolation::Host,
     };
     let stop = &shared.stop;
     let (tx, rx) = mpsc::channel::<Msg>();
@@ -324,19 +329,34 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
     let mut rules: BTreeMap<String, u64> = BTreeMap::new();
     let progress = Progress::new(limit, duration, a.label);
     let mut records: Vec<CaseRecord> = Vec::new();
+    // Cases skipped because they ran out of file descriptors.
+    let mut fd_skips = 0u64;
 
     std::thread::scope(|s| {
+        quiet_worker_panics();
         for w in 0..jobs {
-            let tx = tx.clone();
+            let (tx, tx_err) = (tx.clone(), tx.clone());
             let (shared, inflight) = (&shared, &inflight[..]);
-            s.spawn(move || {
+            let spawned = std::thread::Builder::new().name(format!("{WORKER_THREAD}{w}")).spawn_scoped(s, move || {
                 let turn = Turn { all: inflight, me: w };
-                let r = worker(shared, w, &turn, &tx);
+                // A panic ends the run with one line, and the folder as
+                // written so far (its last summary says `error`).
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| worker(shared, w, &turn, &tx)));
                 drop(turn);
-                if let Err(e) = r {
-                    let _ = tx.send(Msg::Fatal(e.to_string()));
+                match r {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        let _ = tx.send(Msg::Fatal(e.to_string()));
+                    }
+                    Err(_) => {
+                        let why = LAST_PANIC.with(|p| p.borrow_mut().take()).unwrap_or_else(|| "a panic".into());
+                        let _ = tx.send(Msg::Fatal(format!("worker {w} stopped: {why} (a bug in sockdiff)")));
+                    }
                 }
             });
+            if let Err(e) = spawned {
+                let _ = tx_err.send(Msg::Fatal(format!("cannot start worker {w}: {e}")));
+            }
         }
         drop(tx);
         let mut last_summary = Instant::now();
@@ -348,6 +368,8 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
             let done = matches!(msg, Err(mpsc::RecvTimeoutError::Disconnected));
             match msg {
                 Ok(Msg::Delta(d)) => {
+                    let no_fds = d.skipped.get(run::NO_FDS).copied().unwrap_or(0);
+                    fd_skips += no_fds;
                     let c = &mut summary.counts;
                     c.cases += d.cases;
                     c.statements += d.statements;
@@ -400,13 +422,14 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
                 inflight.iter().map(|x| x.load(Ordering::SeqCst)).min().unwrap_or(u64::MAX)
             };
             while let Some(f) = pending.first_entry().filter(|e| *e.key() < low).map(|e| e.remove()) {
-                if f.reproduced == 0 {
+                if f.flaky {
                     summary.counts.flaky += 1;
                     *summary.flaky_signatures.entry(f.signature.clone()).or_default() += 1;
                     // Kept for a look, outside the CSV: it is not a finding.
                     let flaky = dir.path.join("flaky");
                     let text = format!(
-                        "# did not fail again in {} re-runs (case seed {}): {}\n{}",
+                        "# failed again in {} of {} re-runs (case seed {}): {}\n{}",
+                        f.reproduced,
                         f.reruns,
                         f.seed,
                         f.signature,
@@ -440,6 +463,16 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
                         progress.println(&format!("  {}: {meaning}", f.rec.rule));
                     }
                 }
+            }
+            // Nothing can run: every case so far ran out of descriptors.
+            let c = &summary.counts;
+            if fatal.is_none() && fd_skips > 0 && fd_skips == c.cases && (c.cases >= NO_FDS_GIVE_UP || done) {
+                fatal = Some(format!(
+                    "out of file descriptors: none of the {} case(s) run could open its sockets (EMFILE/ENFILE; the limit is {}); raise it (ulimit -n) or run fewer workers (-j)",
+                    c.cases,
+                    exec::fd_limit().map_or("unknown".to_string(), |n| n.to_string())
+                ));
+                stop.store(true, Ordering::Relaxed);
             }
             progress.update(&summary.counts, t0.elapsed());
             if crate::interrupt::requested() {
@@ -623,6 +656,47 @@ fn calibration_finding(
     Ok(true)
 }
 
+/// After this many cases, all out of file descriptors, a run stops: nothing can run.
+const NO_FDS_GIVE_UP: u64 = 20;
+
+/// The name of worker threads (with their number after it).
+const WORKER_THREAD: &str = "sockdiff-worker-";
+
+thread_local! {
+    /// Where and why this thread last panicked, as one line.
+    static LAST_PANIC: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// A worker's panic is told once, as one line, by the run's error (the
+/// worker catches it); other threads' panics go to the hook as before.
+fn quiet_worker_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let earlier = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let worker = std::thread::current().name().is_some_and(|n| n.starts_with(WORKER_THREAD));
+            if !worker {
+                return earlier(info);
+            }
+            let msg = info
+                .payload()
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+            let line = format!("panicked{at}: {msg}").replace('\n', " ");
+            LAST_PANIC.with(|p| *p.borrow_mut() = Some(line));
+        }));
+    });
+}
+
+/// A fault a test asks for (`SOCKDIFF_FAULT=panic-at-case:N`: the worker
+/// that takes case N panics), so the way a run ends on a bug is tested.
+fn injected_panic_at() -> Option<u64> {
+    std::env::var("SOCKDIFF_FAULT").ok()?.strip_prefix("panic-at-case:")?.parse().ok()
+}
+
 /// Which case each worker is on (u64::MAX once it has stopped, also by a
 /// panic: dropping it says so). Cases are handed out in order, so a slot
 /// never runs ahead of its worker.
@@ -669,6 +743,11 @@ struct Shared<'a> {
     next: AtomicU64,
     stop: AtomicBool,
     claims: Mutex<HashMap<String, Claim>>,
+    /// A test's injected fault: panic at this case.
+    panic_at: Option<u64>,
+    /// Cases run in the host's shared network stack (`--no-netns`, or an
+    /// OS without namespaces), where other processes' sockets are seen.
+    shared_stack: bool,
 }
 
 /// One worker: takes the next case of the shard, runs it, and minimizes
@@ -692,6 +771,9 @@ fn worker(sh: &Shared<'_>, w: usize, turn: &Turn<'_>, tx: &mpsc::Sender<Msg>) ->
             break;
         }
         turn.on(index);
+        if sh.panic_at == Some(index) {
+            panic!("injected fault at case {index} (SOCKDIFF_FAULT)");
+        }
         let global = shard.global(index);
         let Some((seed, case)) = source.case(global, model) else { break };
         let prog = case::compile(&case).expect("generated cases are valid");
@@ -770,13 +852,17 @@ fn worker(sh: &Shared<'_>, w: usize, turn: &Turn<'_>, tx: &mpsc::Sender<Msg>) ->
                         Some(r) => (small, r),
                         None => (case, rec),
                     };
+                    // In the host's own network stack another process can
+                    // take a port at any moment and cause a mismatch once:
+                    // there only a mismatch that came back every time counts.
+                    let flaky = k == 0 || (sh.shared_stack && k < reruns);
                     {
                         let mut c = claims.lock().expect("claims lock");
                         let e = c.entry(sig.clone()).or_insert(Claim::Flaky(0));
-                        *e = match (*e, k) {
-                            (_, 1..) => Claim::Reported,
-                            (Claim::Checking(t) | Claim::Flaky(t), 0) => Claim::Flaky(t + 1),
-                            (Claim::Reported, 0) => Claim::Reported,
+                        *e = match (*e, flaky) {
+                            (_, false) => Claim::Reported,
+                            (Claim::Checking(t) | Claim::Flaky(t), true) => Claim::Flaky(t + 1),
+                            (Claim::Reported, true) => Claim::Reported,
                         };
                     }
                     let f = Finding {
@@ -789,6 +875,7 @@ fn worker(sh: &Shared<'_>, w: usize, turn: &Turn<'_>, tx: &mpsc::Sender<Msg>) ->
                         signature: sig,
                         reproduced: k,
                         reruns,
+                        flaky,
                         full,
                     };
                     let _ = tx.send(Msg::Finding(Box::new(f)));

@@ -276,6 +276,48 @@ pub fn sockaddr(addr: Addr, port: u16) -> SockAddr {
     SockAddr::from(SocketAddr::new(addr.ip(), port))
 }
 
+/// The destination of a `connect` or `probe`, or `None` where it is not
+/// loopback. The executor's own check of the safety rule
+/// (docs/interface.md#the-case-language), made on the address as it goes
+/// to the kernel: the parser and the generator refuse such a case too,
+/// but a [`Program`] built by hand reaches the executor past both.
+/// Binding to `192.0.2.1` stays allowed (nothing is sent by a bind).
+pub fn destination(addr: Addr, port: u16) -> Option<SockAddr> {
+    is_loopback_ip(addr.ip()).then(|| sockaddr(addr, port))
+}
+
+/// 127.0.0.0/8, `::1` and `::ffff:127.x.y.z`.
+pub fn is_loopback_ip(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.is_loopback(),
+        std::net::IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+    }
+}
+
+/// The first `connect` or `probe` of `prog` aimed off the host, as an
+/// error: such a program is never run.
+pub fn check_destinations(prog: &Program) -> Result<(), ExecError> {
+    for (i, op) in prog.ops.iter().enumerate() {
+        let (verb, addr) = match *op {
+            Op::Connect { addr, .. } => ("connect", addr),
+            Op::Probe { addr, .. } => ("probe", addr),
+            _ => continue,
+        };
+        if !is_loopback_ip(addr.ip()) {
+            return Err(ExecError(format!(
+                "refused to run statement {}: {verb} to {addr} is not loopback (sockdiff sends only to loopback)",
+                i + 1
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The outcome of a `connect` or `probe` the executor refuses to send off
+/// the host (never reached through [`Executor::begin`], which refuses the
+/// whole program): nothing is sent.
+pub const REFUSED_DESTINATION: Outcome = Outcome::Err(Errno::EACCES);
+
 /// socket2 domain and type of a kind.
 pub fn domain_type(kind: Kind) -> (Domain, Type) {
     let d = match kind.family {
@@ -334,11 +376,11 @@ impl<H: HostOps> SocketExec<H> {
     /// Retries after the first look (for late kernel work) are waits: not
     /// recorded, their time counted.
     fn probe(&mut self, kind: Kind, addr: Addr, port: u16, settle: bool) -> Outcome {
+        let Some(to) = destination(addr, port) else { return REFUSED_DESTINATION };
         let mut prober = match self.new_socket(kind, false) {
             Ok(s) => s,
             Err(e) => return self.host.outcome_of(&e),
         };
-        let to = sockaddr(addr, port);
         let src = self.port_src(port);
         match kind.proto {
             Proto::Tcp => {
@@ -366,6 +408,7 @@ impl<H: HostOps> SocketExec<H> {
                 }
                 let Ok(me) = prober.local_addr() else { return Outcome::ToNone };
                 let mut found: Option<(usize, Sk)> = None;
+                let mut no_fds: Option<Outcome> = None;
                 let t0 = Instant::now();
                 let mut first = true;
                 loop {
@@ -379,11 +422,20 @@ impl<H: HostOps> SocketExec<H> {
                         // connections in order for its later accepts.
                         loop {
                             let r = self.socks[slot].as_ref().expect("listener").sock.sock.accept();
-                            let Ok((s, peer)) = r else {
-                                if first {
-                                    self.call(Call::Accept { h: lh, new: None });
+                            let (s, peer) = match r {
+                                Ok(x) => x,
+                                Err(e) => {
+                                    if first {
+                                        self.call(Call::Accept { h: lh, new: None });
+                                    }
+                                    // Out of descriptors the queue cannot be read:
+                                    // that is the probe's answer, not "nobody".
+                                    let o = self.host.outcome_of(&e);
+                                    if matches!(o, Outcome::Err(Errno::EMFILE | Errno::ENFILE)) {
+                                        no_fds = Some(o);
+                                    }
+                                    break;
                                 }
-                                break;
                             };
                             let sk = self.sk(s);
                             self.call(Call::Accept { h: lh, new: Some(sk.h) });
@@ -395,7 +447,7 @@ impl<H: HostOps> SocketExec<H> {
                             }
                         }
                     }
-                    if found.is_some() || !settle || t0.elapsed() > SETTLE {
+                    if found.is_some() || no_fds.is_some() || !settle || t0.elapsed() > SETTLE {
                         break;
                     }
                     if first {
@@ -413,12 +465,13 @@ impl<H: HostOps> SocketExec<H> {
                 if let Some(p) = me.as_socket().map(|a| a.port()) {
                     self.host.note_leftover(p);
                 }
-                match found {
-                    Some((slot, conn)) => {
+                match (found, no_fds) {
+                    (Some((slot, conn)), _) => {
                         drop(conn);
                         self.name_of(slot)
                     }
-                    None => Outcome::ToNone,
+                    (None, Some(o)) => o,
+                    (None, None) => Outcome::ToNone,
                 }
             }
             Proto::Udp => {
@@ -503,6 +556,7 @@ impl<H: HostOps> SocketExec<H> {
 impl<H: HostOps> Executor for SocketExec<H> {
     fn begin(&mut self, prog: &Program) -> Result<(), ExecError> {
         self.end();
+        check_destinations(prog)?;
         self.socks.clear();
         self.socks.resize_with(prog.slots(), || None);
         self.names.clone_from(&prog.names);
@@ -600,10 +654,11 @@ impl<H: HostOps> Executor for SocketExec<H> {
                 StepResult { outcome: self.result(r), local_port: local }
             }
             Op::Connect { slot, addr, .. } => {
+                let Some(to) = destination(addr, port) else { return plain(REFUSED_DESTINATION) };
                 let src = self.port_src(port);
                 let Some(h) = self.held(slot) else { return ebadf };
                 h.sock.call(Call::Connect { h: h.sock.h, addr, port: src });
-                let r = self.host.connect(&h.sock.sock, &sockaddr(addr, port));
+                let r = self.host.connect(&h.sock.sock, &to);
                 // Even a failed connect may have bound the socket (UDP).
                 let local = h.sock.local_port();
                 let ok = r.is_ok() && h.kind.proto == Proto::Tcp;
@@ -774,13 +829,13 @@ impl<H: HostOps> Executor for SocketExec<H> {
                     }
                 }
                 Call::Connect { h, addr, port } => {
-                    if let Some(s) = sock(socks, h) {
-                        let _ = self.host.connect(s, &sockaddr(addr, port_of(ports, port)));
+                    if let (Some(s), Some(to)) = (sock(socks, h), destination(addr, port_of(ports, port))) {
+                        let _ = self.host.connect(s, &to);
                     }
                 }
                 Call::ConnectRaw { h, addr, port } => {
-                    if let Some(s) = sock(socks, h) {
-                        let _ = s.connect(&sockaddr(addr, port_of(ports, port)));
+                    if let (Some(s), Some(to)) = (sock(socks, h), destination(addr, port_of(ports, port))) {
+                        let _ = s.connect(&to);
                     }
                 }
                 Call::GetSockName { h } => {

@@ -89,7 +89,13 @@ fn enter_netns() -> Result<(), ExecError> {
             "no permission for network namespaces: unshare(CLONE_NEWNET) failed ({e}); run as root, allow unprivileged user namespaces, or pass --no-netns to run in the host's network namespace"
         )));
     }
-    loopback_up().map_err(|e| ExecError(format!("cannot bring loopback up in the new network namespace: {e}")))
+    loopback_up().map_err(|e| {
+        let hint = match e.raw_os_error() {
+            Some(libc::EMFILE | libc::ENFILE) => ": out of file descriptors, raise the limit (ulimit -n)",
+            _ => "",
+        };
+        ExecError(format!("cannot bring loopback up in the new network namespace: {e}{hint}"))
+    })
 }
 
 fn loopback_up() -> io::Result<()> {

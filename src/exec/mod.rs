@@ -74,6 +74,22 @@ pub fn max_rss_bytes() -> u64 {
     }
 }
 
+/// The process's limit of open file descriptors (`ulimit -n`), where the
+/// OS has one.
+pub fn fd_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: getrlimit writes one rlimit. (rlim_t is u64 on Linux, not on every Unix.)
+        #[allow(clippy::unnecessary_cast)]
+        (unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) } == 0).then_some(r.rlim_cur as u64)
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
 /// This host's identity.
 pub fn host_identity() -> HostIdentity {
     #[cfg(unix)]

@@ -179,6 +179,9 @@ pub fn max_rss_bytes() -> u64 {
 pub struct Host {
     pool: PortPool,
     other: Option<OtherUser>,
+    /// Running under Wine: no initial-RTO ioctl (Wine lacks it), so its
+    /// behaviour stays as it was.
+    wine: bool,
 }
 
 impl Host {
@@ -187,8 +190,9 @@ impl Host {
             Ok(_) => Some(OtherUser::logon().map_err(ExecError)?),
             Err(_) => None,
         };
-        let (lo, hi) = if wine_version().is_some() { WINE_PORTS } else { PORTS };
-        Ok(Host { pool: PortPool::new(lo, hi, worker, workers, true), other })
+        let wine = wine_version().is_some();
+        let (lo, hi) = if wine { WINE_PORTS } else { PORTS };
+        Ok(Host { pool: PortPool::new(lo, hi, worker, workers, true), other, wine })
     }
 }
 
@@ -204,6 +208,39 @@ fn set_exclusive(s: &Socket, on: bool) -> io::Result<()> {
         )
     };
     if r == 0 { Ok(()) } else { Err(io::Error::from_raw_os_error(unsafe { ws::WSAGetLastError() })) }
+}
+
+/// Asks Windows not to send a SYN again after the first one (`SIO_TCP_INITIAL_RTO`
+/// with `MaxSynRetransmissions` = `TCP_INITIAL_RTO_NO_SYN_RETRANSMISSIONS`,
+/// the initial RTT left at the system's default). Windows answers a
+/// reset to its SYN by trying again, about 2 s in all on loopback, so a
+/// connect refused there could outlast the 2 s bound of
+/// docs/interface.md#outcomes and read as ETIMEDOUT; with no retries the
+/// refusal comes back at once. Windows 10 1703 and later have the ioctl; where it
+/// fails (older Windows, a non-TCP socket) nothing changes and the
+/// failure is ignored: the connect runs as before.
+fn no_syn_retries(s: &Socket) {
+    let params = ws::TCP_INITIAL_RTO_PARAMETERS {
+        Rtt: ws::TCP_INITIAL_RTO_DEFAULT_RTT as u16,
+        // The SDK's value is (UCHAR)-2; windows-sys writes it as a u16.
+        MaxSynRetransmissions: ws::TCP_INITIAL_RTO_NO_SYN_RETRANSMISSIONS as u8,
+    };
+    let mut returned = 0u32;
+    // SAFETY: a valid socket, an input buffer of the documented type and
+    // size, no output buffer, no overlapped I/O (a blocking call).
+    let _ = unsafe {
+        ws::WSAIoctl(
+            s.as_raw_socket() as ws::SOCKET,
+            ws::SIO_TCP_INITIAL_RTO,
+            &params as *const ws::TCP_INITIAL_RTO_PARAMETERS as *const core::ffi::c_void,
+            std::mem::size_of::<ws::TCP_INITIAL_RTO_PARAMETERS>() as u32,
+            std::ptr::null_mut(),
+            0,
+            &mut returned,
+            std::ptr::null_mut(),
+            None,
+        )
+    };
 }
 
 /// WSA error codes and their POSIX names.
@@ -288,6 +325,11 @@ impl HostOps for Host {
     }
 
     fn connect(&self, s: &Socket, to: &SockAddr) -> Result<(), Outcome> {
+        // A refused connect must come back inside the bound (not under Wine,
+        // which lacks the ioctl: its behaviour stays as it was).
+        if !self.wine && s.r#type().is_ok_and(|t| t == socket2::Type::STREAM) {
+            no_syn_retries(s);
+        }
         // SO_SNDTIMEO does not bound connect on Windows: wait on the socket.
         let r = s.connect_timeout(to, CONNECT_TIMEOUT);
         let restore = s.set_nonblocking(true);

@@ -222,6 +222,12 @@ fn target_addr(family: Family, pick: u8) -> Addr {
     table.iter().find(|(upto, _)| pick < *upto).map(|(_, a)| *a).unwrap_or(table[0].1)
 }
 
+/// A `connect` or `probe` to an address that is not loopback: never
+/// generated.
+pub fn sends_off_host(stmt: &Stmt) -> bool {
+    matches!(stmt, Stmt::Connect { addr, .. } | Stmt::Probe { addr, .. } if !addr.is_loopback())
+}
+
 fn name_for(i: usize) -> Name {
     if i < 26 { Name::new(&((b'a' + i as u8) as char).to_string()) } else { Name::new(&format!("s{i}")) }
 }
@@ -378,6 +384,11 @@ pub fn build(raw: &[RawOp], model: &dyn Model, max_len: usize) -> Case {
         for stmt in batch {
             if stmts.len() >= max_len {
                 break;
+            }
+            // The safety rule, checked on what is generated, whatever the
+            // tables above say (the parser and the executor check it too).
+            if sends_off_host(&stmt) {
+                continue;
             }
             // Advance the model by the new statement (all branches kept).
             comp.push(&stmt).expect("generated cases are valid");
@@ -560,6 +571,33 @@ mod tests {
     use super::*;
     use crate::case::compile;
     use crate::model::linux::Linux;
+
+    #[test]
+    fn nothing_generated_sends_off_the_host() {
+        // Every pick of the destination table, for both families, is loopback.
+        for family in [Family::V4, Family::V6] {
+            for pick in 0..=u8::MAX {
+                assert!(target_addr(family, pick).is_loopback(), "{family:?} {pick}");
+            }
+        }
+        // The last check refuses what the tables would let through.
+        let a = Name::new("a");
+        for addr in [Addr::TestNet, Addr::Any4, Addr::Any6, Addr::MappedAny4] {
+            let port = Port::Sym(1);
+            assert!(sends_off_host(&Stmt::Connect { name: a.clone(), addr, port: port.clone() }), "{addr}");
+            assert!(sends_off_host(&Stmt::Probe { kind: Kind::UDP4, addr, port }), "{addr}");
+        }
+        assert!(!sends_off_host(&Stmt::Bind { name: a.clone(), addr: Addr::TestNet, port: Port::Sym(1) }));
+        // And thousands of generated cases hold no such statement.
+        let m = Linux::new(None, false);
+        let mut sends = 0;
+        for s in 0..3000 {
+            let c = case_from_seed(s, GenConfig::default(), &m);
+            assert!(!c.stmts().any(sends_off_host), "seed {s}: {}", crate::case::one_line(&c));
+            sends += c.stmts().filter(|st| matches!(st, Stmt::Connect { .. } | Stmt::Probe { .. })).count();
+        }
+        assert!(sends > 1000, "only {sends} connects and probes in 3000 cases");
+    }
 
     #[test]
     fn the_same_seed_gives_the_same_case() {

@@ -234,6 +234,11 @@ impl RunDir {
             }
         };
         fs::create_dir(path.join("cases")).map_err(|e| io_err(&path, "cannot create the run folder", e))?;
+        // A first summary before anything else, so the folder is a valid
+        // report however early the run ends (even out of descriptors).
+        let first = Summary { run_id: run_id.clone(), status: "running".into(), ..Summary::default() };
+        let text = serde_json::to_string_pretty(&first).map_err(io::Error::other)?;
+        write_atomic(&path.join("summary.json"), format!("{text}\n").as_bytes())?;
         let csv_path = path.join("mismatches.csv");
         let mut csv = OpenOptions::new()
             .create_new(true)
@@ -259,7 +264,15 @@ impl RunDir {
         w.serialize(row).map_err(io::Error::other)?;
         let bytes = w.into_inner().map_err(|e| io::Error::other(e.to_string()))?;
         let csv_path = self.path.join("mismatches.csv");
-        self.csv.write_all(&bytes).and_then(|_| self.csv.flush()).map_err(|e| io_err(&csv_path, "cannot write", e))
+        // One write of the whole row; if it fails part way (a full disk),
+        // cut the file back so no half row is left.
+        let before = self.csv.metadata().map(|m| m.len());
+        self.csv.write_all(&bytes).and_then(|_| self.csv.flush()).map_err(|e| {
+            if let Ok(len) = before {
+                let _ = self.csv.set_len(len);
+            }
+            io_err(&csv_path, "cannot write", e)
+        })
     }
 
     /// Replaces `summary.json` (write to a temporary file, then rename).
@@ -339,7 +352,10 @@ pub fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> io::Result<()> {
 /// Writes a file through a temporary sibling and a rename.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let tmp = path.with_extension("tmp");
-    fs::write(&tmp, bytes).map_err(|e| io_err(&tmp, "cannot write", e))?;
+    fs::write(&tmp, bytes).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        io_err(&tmp, "cannot write", e)
+    })?;
     fs::rename(&tmp, path).map_err(|e| io_err(path, "cannot write", e))
 }
 
