@@ -6,6 +6,7 @@ mod util;
 mod campaign;
 mod cli;
 mod live;
+mod oracle;
 mod page;
 mod props;
 mod records;

@@ -173,20 +173,7 @@ struct PassEnd {
     cases: u64,
 }
 
-/// The members of predicted sets seen: (rule, member) -> [chances, seen].
-type Members = BTreeMap<String, BTreeMap<String, [u64; 2]>>;
-
-fn count_members(members: &mut Members, r: &CaseRun, only: Option<&str>) {
-    for s in &r.steps {
-        if s.agrees() && s.expected.members().len() > 1 && only.is_none_or(|o| o == s.rule) {
-            for m in s.expected.members() {
-                let e = members.entry(s.rule.to_string()).or_default().entry(m.to_string()).or_default();
-                e[0] += 1;
-                e[1] += s.actual.contains(m) as u64;
-            }
-        }
-    }
-}
+type Members = run::SetMembers;
 
 /// What the baseline does with each case it ran.
 type OnCase<'a> = dyn Fn(u64, &CaseRun) + Sync + 'a;
@@ -288,7 +275,7 @@ impl Pass<'_> {
                 }
                 _ if m.mutant.kind == Kind::Wider => {
                     let mut all = members.lock().expect("members lock");
-                    count_members(&mut all, &r, Some(m.mutant.rule));
+                    run::count_set_members(&mut all, &r, Some(m.mutant.rule));
                     let added: HashSet<String> = m.added().iter().map(|o| o.to_string()).collect();
                     let wide = crate::report::over_wide(&all, crate::model::rules::MEASURED_RATES);
                     wide.iter().find(|w| w.rule == m.mutant.rule && added.contains(&w.member)).map(|w| {
@@ -340,7 +327,7 @@ pub fn run(session: &Session, o: &Options, progress: &mut dyn FnMut(&Row)) -> Re
             if matches!(r.verdict, Verdict::Mismatch { .. }) {
                 mismatches.fetch_add(1, Ordering::Relaxed);
             }
-            count_members(&mut members.lock().expect("members lock"), r, None);
+            run::count_set_members(&mut members.lock().expect("members lock"), r, None);
         };
         let case = |i: u64| all_cells.get(i as usize).map(|c| c.case.clone());
         let pass = Pass {

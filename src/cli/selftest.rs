@@ -120,11 +120,7 @@ fn mutants_cmd(a: MutantsArgs) -> Result<u8> {
         report.baseline_mismatches
     );
     for w in &report.baseline_over_wide {
-        writeln!(
-            out,
-            "over-wide in the unmutated model: {} predicts {} but it never turned up in {} chances",
-            w.rule, w.member, w.chances
-        )?;
+        writeln!(out, "unmutated model: {}", super::corpus::over_wide_line(w))?;
     }
     if !report.unreached.is_empty() {
         writeln!(out, "not reached on this host (not counted in N):")?;
