@@ -440,7 +440,7 @@ mod tests {
         let prog = compile(&parse("t", "a = socket tcp4\nbind a 127.0.0.1:P1\n").unwrap()).unwrap();
         let can = Abilities { other_user: Ok(()), probe: true };
         let base = Linux::new(None, false);
-        let wide = Mutated::new(&base, Mutant { rule: SOCKET, kind: Kind::Wider });
+        let wide = Mutated::new(&base, Mutant { rule: SOCKET, kind: Kind::WiderOk });
         let mut members = SetMembers::new();
         let mut ex = Fake { taints: 0, runs: 0, fresh: 0, prog: None, belief: None };
         for n in 1..=crate::report::OVER_WIDE_CHANCES {

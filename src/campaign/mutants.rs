@@ -273,7 +273,7 @@ impl Pass<'_> {
                         )
                     })
                 }
-                _ if m.mutant.kind == Kind::Wider => {
+                _ if m.mutant.kind.is_wider() => {
                     let mut all = members.lock().expect("members lock");
                     run::count_set_members(&mut all, &r, Some(m.mutant.rule));
                     let added: HashSet<String> = m.added().iter().map(|o| o.to_string()).collect();

@@ -33,7 +33,8 @@ pub struct MutantsArgs {
     #[arg(long, value_delimiter = ',')]
     pub rule: Vec<String>,
     /// Only these kinds: error-for-ok, ok-for-error, other-errno,
-    /// other-receiver, narrower, wider (comma-separated).
+    /// other-receiver, narrower, wider-ok, wider-error, wider-receiver
+    /// (comma-separated).
     #[arg(long, value_delimiter = ',', value_parser = parse_kind)]
     pub kind: Vec<Kind>,
     /// Seed of the fuzz cases (the same for every mutant).

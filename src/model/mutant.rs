@@ -6,7 +6,7 @@
 //! generator would notice had the rule really been wrong that way.
 //!
 //! Pure like every model: no I/O. The only state is what the wrapper has
-//! added (for [`Kind::Wider`]), so a runner can ask the over-wide check
+//! added (for the wider kinds), so a runner can ask the over-wide check
 //! about exactly those members.
 
 use super::state::SlotState;
@@ -30,14 +30,28 @@ pub enum Kind {
     OtherReceiver,
     /// A set of outcomes keeps only its first member.
     Narrower,
-    /// One outcome more is allowed (caught only by the over-wide check).
-    Wider,
+    /// Where the rule says `ok`, the usual error is allowed too (caught
+    /// only by the over-wide check, as are the other wider kinds).
+    WiderOk,
+    /// Where the rule says an error, `ok` is allowed too.
+    WiderError,
+    /// Where the rule names a receiver, `->none` (or another socket) is
+    /// allowed too.
+    WiderReceiver,
 }
 
 impl Kind {
     /// Every kind, in table order.
-    pub const ALL: [Kind; 6] =
-        [Kind::ErrForOk, Kind::OkForErr, Kind::OtherErrno, Kind::OtherReceiver, Kind::Narrower, Kind::Wider];
+    pub const ALL: [Kind; 8] = [
+        Kind::ErrForOk,
+        Kind::OkForErr,
+        Kind::OtherErrno,
+        Kind::OtherReceiver,
+        Kind::Narrower,
+        Kind::WiderOk,
+        Kind::WiderError,
+        Kind::WiderReceiver,
+    ];
 
     /// The kind's name in the table.
     pub fn word(self) -> &'static str {
@@ -47,7 +61,24 @@ impl Kind {
             Kind::OtherErrno => "other-errno",
             Kind::OtherReceiver => "other-receiver",
             Kind::Narrower => "narrower",
-            Kind::Wider => "wider",
+            Kind::WiderOk => "wider-ok",
+            Kind::WiderError => "wider-error",
+            Kind::WiderReceiver => "wider-receiver",
+        }
+    }
+
+    /// Whether the mutant only adds members (a set one too wide).
+    pub fn is_wider(self) -> bool {
+        matches!(self, Kind::WiderOk | Kind::WiderError | Kind::WiderReceiver)
+    }
+
+    /// The wider kind that fits a prediction whose expected (first)
+    /// outcome is `first`.
+    fn wider_for(first: &Outcome) -> Kind {
+        match first {
+            Outcome::Ok => Kind::WiderOk,
+            Outcome::Err(_) | Outcome::Os(_) => Kind::WiderError,
+            Outcome::To(_) | Outcome::ToNone => Kind::WiderReceiver,
         }
     }
 
@@ -60,7 +91,9 @@ impl Kind {
             Kind::OkForErr | Kind::OtherErrno => outcomes.iter().any(|o| matches!(o, Outcome::Err(_))),
             Kind::OtherReceiver => outcomes.iter().any(|o| matches!(o, Outcome::To(_) | Outcome::ToNone)),
             Kind::Narrower => distinct.len() > 1,
-            Kind::Wider => !outcomes.is_empty(),
+            Kind::WiderOk | Kind::WiderError | Kind::WiderReceiver => {
+                outcomes.first().is_some_and(|f| Kind::wider_for(f) == self)
+            }
         }
     }
 }
@@ -82,7 +115,7 @@ impl std::fmt::Display for Mutant {
 pub struct Mutated<'a> {
     pub base: &'a dyn Model,
     pub mutant: Mutant,
-    /// The members [`Kind::Wider`] has added so far.
+    /// The members a wider kind has added so far.
     added: Mutex<HashSet<Outcome>>,
 }
 
@@ -182,13 +215,18 @@ impl Model for Mutated<'_> {
                 let first = p.branches[0].outcome.clone();
                 p.branches.retain(|b| b.outcome == first);
             }
-            Kind::Wider => {
+            kind => {
+                // A wider kind, where the expected outcome is of its class.
                 let first = &p.branches[0];
+                if Kind::wider_for(&first.outcome) != kind {
+                    return p;
+                }
                 let extra = match &first.outcome {
                     Outcome::Ok => Some(Outcome::Err(usual_error(op))),
-                    Outcome::Err(_) => Some(Outcome::Ok),
+                    Outcome::Err(_) | Outcome::Os(_) => Some(Outcome::Ok),
+                    // Nobody, the one wrong receiver every case has.
+                    Outcome::To(_) | Outcome::ToNone if !present.contains(&Outcome::ToNone) => Some(Outcome::ToNone),
                     Outcome::To(_) | Outcome::ToNone => other_receiver(st, ctx, &present),
-                    Outcome::Os(_) => Some(Outcome::Ok),
                 }
                 .filter(|o| !present.contains(o));
                 if let Some(extra) = extra {
@@ -232,7 +270,9 @@ mod tests {
             (LINUX_BIND_NONLOCAL, Kind::OtherErrno, 8, "EADDRINUSE"),
             (LINUX_UDP_DELIVER_REUSEPORT, Kind::OtherReceiver, 6, "->none"),
             (LINUX_UDP_DELIVER_REUSEPORT, Kind::Narrower, 6, "->a"),
-            (LINUX_UDP_BIND_CONFLICT, Kind::Wider, 5, "{EADDRINUSE,ok}"),
+            (LINUX_UDP_BIND_CONFLICT, Kind::WiderOk, 5, "{EADDRINUSE,ok}"),
+            (LINUX_BIND_NONLOCAL, Kind::WiderError, 8, "{EADDRNOTAVAIL,ok}"),
+            (LINUX_UDP_DELIVER_REUSEPORT, Kind::WiderReceiver, 6, "{->a,->b,->none}"),
         ];
         for &(rule, kind, step, want) in cases {
             let m = Mutated::new(&base, Mutant { rule, kind });
@@ -244,7 +284,7 @@ mod tests {
                     assert_eq!(g, p, "{rule} {kind:?}: step {i} changed");
                 }
             }
-            if kind == Kind::Wider {
+            if kind == Kind::WiderOk {
                 assert!(m.added().contains(&Outcome::Err(Errno::EADDRINUSE)));
             }
         }
