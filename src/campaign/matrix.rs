@@ -761,6 +761,48 @@ pub fn groups(platform: Platform) -> Vec<Cell> {
             }
         }
     }
+    // The memo after the port empties: `x` with reuseport binds P1 (and
+    // listens) and closes while another TCP socket lives on P9; then `y`
+    // with reuseport binds P1 first, turns reuseport off (so it blocks),
+    // and `z` with reuseport binds P1 at every address: a memo left from
+    // `x` would let it through.
+    for kind in [Kind::TCP4, Kind::TCP6] {
+        for &xa in family_addrs(kind) {
+            for listen in [false, true] {
+                for &ya in family_addrs(kind) {
+                    for &za in family_addrs(kind) {
+                        let mut s = vec![
+                            Stmt::Socket { name: n("h"), kind, other: false },
+                            Stmt::Bind { name: n("h"), addr: family_addrs(kind)[0], port: Port::Sym(9) },
+                            Stmt::Socket { name: n("x"), kind, other: false },
+                            Stmt::Set { name: n("x"), opt: rp, on: true },
+                            Stmt::Bind { name: n("x"), addr: xa, port: Port::Sym(1) },
+                        ];
+                        if listen {
+                            s.push(Stmt::Listen { name: n("x") });
+                        }
+                        s.push(Stmt::Close { name: n("x") });
+                        let key0 = s.len();
+                        for (name, a) in [("y", ya), ("z", za)] {
+                            s.push(Stmt::Socket { name: n(name), kind, other: false });
+                            s.push(Stmt::Set { name: n(name), opt: rp, on: true });
+                            s.push(Stmt::Bind { name: n(name), addr: a, port: Port::Sym(1) });
+                            if name == "y" {
+                                s.push(Stmt::Set { name: n("y"), opt: rp, on: false });
+                            }
+                        }
+                        s.push(Stmt::Listen { name: n("z") });
+                        let key = (key0..s.len()).collect();
+                        let name = format!(
+                            "{kind} memo after the port empties: x {{reuseport}} {xa}{} closed | y {ya} turns reuseport off | z {za}",
+                            if listen { " listening" } else { "" }
+                        );
+                        out.push(Cell { name, case: Case::from_stmts(s), key });
+                    }
+                }
+            }
+        }
+    }
     out
 }
 
