@@ -612,6 +612,7 @@ pub fn connections(platform: Platform) -> Vec<Cell> {
     let forms = [
         (Kind::TCP4, Addr::Lo4, Addr::Lo4),
         (Kind::TCP4, Addr::Any4, Addr::Lo4),
+        (Kind::TCP4, Addr::Lo4b, Addr::Lo4b),
         (Kind::TCP6, Addr::Lo6, Addr::Lo6),
         (Kind::TCP6, Addr::Any6, Addr::Lo6),
         (Kind::TCP6, Addr::MappedLo4, Addr::MappedLo4),
@@ -757,6 +758,10 @@ pub fn groups(platform: Platform) -> Vec<Cell> {
                             s.push(Stmt::Close { name: n("x") });
                             for &d in &dsts {
                                 s.push(Stmt::Probe { kind, addr: d, port: Port::Of(n("y")) });
+                            }
+                            if !tcp {
+                                // A datagram to port 0 beside the group.
+                                s.push(Stmt::Probe { kind: Kind::UDP6, addr: dsts[0], port: Port::Zero });
                             }
                             let key = (key0..s.len()).collect();
                             let name = format!(
