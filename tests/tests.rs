@@ -6,6 +6,7 @@ mod util;
 mod campaign;
 mod cli;
 mod live;
+#[cfg(target_os = "linux")]
 mod oracle;
 mod page;
 mod props;
