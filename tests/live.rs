@@ -504,6 +504,10 @@ fn selftest_mutants_kills_the_mutants_of_one_rule_and_prints_the_score() {
         "mutants",
         "--rule",
         "linux.tcp.listen-conflict,linux.tcp.fastreuse-stale",
+        // (Not wider-error: the race sets of the rule hold `ok` already, so
+        // the over-wide check cannot see it; docs/mutation.md.)
+        "--kind",
+        "error-for-ok,ok-for-error,other-errno,wider-ok",
         "--mutant-time",
         "5s",
         "--every",
@@ -526,5 +530,5 @@ fn selftest_mutants_kills_the_mutants_of_one_rule_and_prints_the_score() {
     let last = out.lines().last().unwrap();
     let (k, n) = last.strip_prefix("mutation score ").and_then(|s| s.split_once('/')).expect(last);
     assert_eq!(k, n, "{out}");
-    assert!(n.parse::<u32>().unwrap() >= 5, "{out}");
+    assert_eq!(n, "4", "{out}");
 }
