@@ -251,6 +251,26 @@ fn run_once(
     Ok(CaseRun { steps, verdict })
 }
 
+/// Members of predicted sets over many cases: rule -> member -> [chances,
+/// times seen] (`summary.json`'s `set_members`, read by
+/// [`crate::report::over_wide`]).
+pub type SetMembers = std::collections::BTreeMap<String, std::collections::BTreeMap<String, [u64; 2]>>;
+
+/// Counts, for every agreeing statement of `r` whose prediction was a set
+/// (of the rule `only`, or of any), each member as a chance and whether it
+/// really turned up.
+pub fn count_set_members(members: &mut SetMembers, r: &CaseRun, only: Option<&str>) {
+    for s in &r.steps {
+        if s.agrees() && s.expected.members().len() > 1 && only.is_none_or(|o| o == s.rule) {
+            for m in s.expected.members() {
+                let e = members.entry(s.rule.to_string()).or_default().entry(m.to_string()).or_default();
+                e[0] += 1;
+                e[1] += s.actual.contains(m) as u64;
+            }
+        }
+    }
+}
+
 /// Predicts a case with the model alone: per statement, the set of outcomes
 /// over every state the model allows, and the rule. `Err` at the first
 /// statement that is invalid.
@@ -433,6 +453,43 @@ mod tests {
         // It ends at the close that went over the cap, and no mismatch is claimed.
         assert_eq!(prog.ops[*index], prog.ops[3 + 5 * 6 + 4]);
         assert!(r.mismatch().is_none());
+    }
+
+    #[test]
+    fn a_deliberately_too_wide_prediction_is_flagged() {
+        use crate::model::mutant::{Kind, Mutant, Mutated};
+        use crate::model::rules::{LINUX_SOCKET as SOCKET, LINUX_TCP_FIN_WAIT2_RACE, MEASURED_RATES};
+        // The socket rule also allows EAFNOSUPPORT, which the OS (here the
+        // fake, which answers as the model does) never gives.
+        let prog = compile(&parse("t", "a = socket tcp4\nbind a 127.0.0.1:P1\n").unwrap()).unwrap();
+        let can = Abilities { other_user: Ok(()), probe: true };
+        let base = Linux::new(None, false);
+        let wide = Mutated::new(&base, Mutant { rule: SOCKET, kind: Kind::WiderOk });
+        let mut members = SetMembers::new();
+        let mut ex = Fake { taints: 0, runs: 0, fresh: 0, prog: None, belief: None };
+        for n in 1..=crate::report::OVER_WIDE_CHANCES {
+            let r = run_case(&wide, &mut ex, &prog, &can).unwrap();
+            assert_eq!(r.verdict, Verdict::Agree, "a wider set never mismatches");
+            count_set_members(&mut members, &r, None);
+            let flagged = crate::report::over_wide(&members, MEASURED_RATES);
+            if n < crate::report::OVER_WIDE_CHANCES {
+                assert!(flagged.is_empty(), "{n}: {flagged:?}");
+            } else {
+                assert_eq!(flagged.len(), 1, "{flagged:?}");
+                assert_eq!((flagged[0].rule.as_str(), flagged[0].member.as_str()), (SOCKET, "EAFNOSUPPORT"));
+                assert_eq!(members[SOCKET]["ok"], [n, n]);
+            }
+        }
+        // The unmutated model predicts no set here at all.
+        let mut plain = SetMembers::new();
+        count_set_members(&mut plain, &run_case(&base, &mut ex, &prog, &can).unwrap(), None);
+        assert!(plain.is_empty());
+        // A member with a measured rare rate needs as many chances as make 5 expected.
+        let mut rare = SetMembers::new();
+        rare.entry(LINUX_TCP_FIN_WAIT2_RACE.into()).or_default().insert("ok".into(), [200, 0]);
+        assert!(crate::report::over_wide(&rare, MEASURED_RATES).is_empty());
+        rare.get_mut(LINUX_TCP_FIN_WAIT2_RACE).unwrap().insert("ok".into(), [906, 0]);
+        assert_eq!(crate::report::over_wide(&rare, MEASURED_RATES)[0].needed, 906);
     }
 
     #[test]

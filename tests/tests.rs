@@ -7,6 +7,8 @@ mod campaign;
 mod cli;
 mod fuzz_regressions;
 mod live;
+#[cfg(target_os = "linux")]
+mod oracle;
 mod page;
 mod props;
 mod records;

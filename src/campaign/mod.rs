@@ -8,6 +8,7 @@
 
 pub mod bench;
 pub mod matrix;
+pub mod mutants;
 mod progress;
 
 use progress::Progress;

@@ -22,6 +22,7 @@ mod generate;
 mod matrix;
 mod report;
 mod rules;
+mod selftest;
 mod vm;
 
 /// Finds out what operating systems really do when sockets share local
@@ -136,6 +137,10 @@ pub enum Cmd {
     /// Explain one rule: meaning, sources, confidence, versions, the
     /// corpus cases that show it and what the other platforms answer there.
     Explain(rules::ExplainArgs),
+    /// Check the checker: `selftest mutants` runs mutants of the model's
+    /// rules against the real OS and prints which the matrix and fuzz kill.
+    #[command(subcommand, arg_required_else_help = true)]
+    Selftest(selftest::SelftestCmd),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(CompletionsArgs),
     /// Print the man page (roff), of sockdiff or of one command.
@@ -268,6 +273,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Cmd::Vm(a) => vm::run(a),
         Cmd::Rules(a) => rules::rules(a),
         Cmd::Explain(a) => rules::explain(a),
+        Cmd::Selftest(c) => selftest::run(c),
         Cmd::Completions(a) => completions(a),
         Cmd::Man(a) => man(a),
     }

@@ -12,6 +12,7 @@
 pub mod bsd;
 pub mod kit;
 pub mod linux;
+pub mod mutant;
 pub mod rules;
 pub mod state;
 pub mod variants;
