@@ -662,15 +662,12 @@ pub fn connections(platform: Platform) -> Vec<Cell> {
                         s.push(Stmt::Listen { name: n("m") });
                         s.push(Stmt::Connect { name: n("k"), addr: dst, port: Port::Sym(1) });
                         s.push(Stmt::Probe { kind, addr: dst, port: Port::Sym(1) });
-                        // What the probe's connection left on the port. (Not
-                        // after the server closed first: the reconnect's SYN
-                        // then ends the server's TIME_WAIT, which the model
-                        // does not know yet; docs/mutation.md#findings.)
-                        if e != 1 {
-                            s.push(Stmt::Close { name: n("m") });
-                            make(&mut s, "q", lo, l_other, 1);
-                            s.push(Stmt::Listen { name: n("q") });
-                        }
+                        // What the probe's connection left on the port (after
+                        // the server closed first, the reconnect's SYN ended
+                        // the server's TIME_WAIT).
+                        s.push(Stmt::Close { name: n("m") });
+                        make(&mut s, "q", lo, l_other, 1);
+                        s.push(Stmt::Listen { name: n("q") });
                         let key: Vec<usize> = (first..s.len()).collect();
                         let opts = |o: &[SockOpt]| o.iter().map(|x| x.keyword()).collect::<Vec<_>>().join(",");
                         let name = format!(
@@ -832,45 +829,44 @@ pub fn crowds(platform: Platform) -> Vec<Cell> {
         let addrs = family_addrs(kind);
         for &base in &addrs[..2] {
             for opts in sets.iter().filter(|o| !o.is_empty()) {
-                for count in [10, 11] {
-                    for other in [false, true] {
-                        let mut s = Vec::new();
-                        for i in 0..count {
-                            let name = n(&format!("u{i}"));
-                            s.push(Stmt::Socket { name: name.clone(), kind, other: false });
-                            for o in opts {
-                                s.push(Stmt::Set { name: name.clone(), opt: *o, on: true });
-                            }
-                            s.push(Stmt::Bind { name, addr: base, port: Port::Sym(1) });
+                for (count, other, by_set) in (0..8).map(|i| (10 + (i & 1), i & 2 != 0, i & 4 != 0)) {
+                    let mut s = Vec::new();
+                    for i in 0..count {
+                        let name = n(&format!("u{i}"));
+                        s.push(Stmt::Socket { name: name.clone(), kind, other: false });
+                        for o in opts {
+                            s.push(Stmt::Set { name: name.clone(), opt: *o, on: true });
                         }
-                        let key0 = s.len();
-                        // Address by address: a tail that binds the base
-                        // address again after another specific one meets a
-                        // case the model gets wrong (docs/mutation.md#findings),
-                        // left out of the matrix until the model knows it.
-                        let mut i = 0;
-                        for &a in addrs {
-                            for tail in &sets {
-                                let name = n(&format!("w{i}"));
-                                i += 1;
-                                s.push(Stmt::Socket { name: name.clone(), kind, other });
-                                for o in tail {
-                                    s.push(Stmt::Set { name: name.clone(), opt: *o, on: true });
-                                }
-                                s.push(Stmt::Bind { name, addr: a, port: Port::Sym(1) });
-                            }
-                        }
-                        let lo = if kind.family == Family::V4 { Addr::Lo4 } else { Addr::MappedLo4 };
-                        s.push(Stmt::Probe { kind, addr: lo, port: Port::Sym(1) });
-                        let key = (key0..s.len()).collect();
-                        let o: Vec<&str> = opts.iter().map(|x| x.keyword()).collect();
-                        let name = format!(
-                            "{count} {kind} {{{}}} {base}, then one of every option set at every address{}",
-                            o.join(","),
-                            if other { " as other" } else { "" }
-                        );
-                        out.push(Cell { name, case: Case::from_stmts(s), key });
+                        s.push(Stmt::Bind { name, addr: base, port: Port::Sym(1) });
                     }
+                    let key0 = s.len();
+                    // Address by address, or option set by option set (a
+                    // tail that binds the base address again after another
+                    // specific one: the address chains are scanned apart).
+                    let tails: Vec<(Addr, &Vec<SockOpt>)> = if by_set {
+                        sets.iter().flat_map(|t| addrs.iter().map(move |&a| (a, t))).collect()
+                    } else {
+                        addrs.iter().flat_map(|&a| sets.iter().map(move |t| (a, t))).collect()
+                    };
+                    for (i, (a, tail)) in tails.into_iter().enumerate() {
+                        let name = n(&format!("w{i}"));
+                        s.push(Stmt::Socket { name: name.clone(), kind, other });
+                        for o in tail {
+                            s.push(Stmt::Set { name: name.clone(), opt: *o, on: true });
+                        }
+                        s.push(Stmt::Bind { name, addr: a, port: Port::Sym(1) });
+                    }
+                    let lo = if kind.family == Family::V4 { Addr::Lo4 } else { Addr::MappedLo4 };
+                    s.push(Stmt::Probe { kind, addr: lo, port: Port::Sym(1) });
+                    let key = (key0..s.len()).collect();
+                    let o: Vec<&str> = opts.iter().map(|x| x.keyword()).collect();
+                    let name = format!(
+                        "{count} {kind} {{{}}} {base}, then one of every option set at every address, {}{}",
+                        o.join(","),
+                        if by_set { "set by set" } else { "address by address" },
+                        if other { " as other" } else { "" }
+                    );
+                    out.push(Cell { name, case: Case::from_stmts(s), key });
                 }
             }
         }

@@ -3,7 +3,7 @@
 //! UDP scan (section D), ephemeral ports (section E), and joining a
 //! reuseport group.
 
-use super::deliver::chain_order;
+use super::deliver::{address_chain_order, chain_order};
 use super::{Linux, forces_v6only, locks_addr, same_uid};
 use crate::case::{Addr, Family, Proto};
 use crate::model::rules::*;
@@ -259,10 +259,21 @@ pub(super) fn udp_check(st: &State, me_id: SockId, me: &Sock, port: PortVal) -> 
         }
         Some(!(me.opts.reuseport && t.opts.reuseport && same_uid(me, t)))
     };
-    if holders.len() > 10 {
-        // Per-(address,port) path: on fixed kernels every conflict is found.
-        let any = holders.iter().any(|&t| blocks(st.sock(t)) == Some(true));
-        return if any { Err(LINUX_UDP_MANY_SOCKETS) } else { Ok(LINUX_UDP_MANY_SOCKETS) };
+    // More than 10 sockets on the port: a bind to a specific address scans
+    // the chain of its own (address, port) and then that of the wildcard,
+    // each up to the first overlapping socket, which decides (a reuseport
+    // pair there lets the scan go on to the wildcard's chain). A wildcard
+    // bind scans the port's chain as below (inet_use_hash2_on_bind).
+    let mine = hash2_bucket(me);
+    if holders.len() > 10 && mine != Some(Addr::Any4) {
+        for bucket in [mine, Some(Addr::Any4)] {
+            let chain: Vec<SockId> = holders.iter().copied().filter(|&t| hash2_bucket(st.sock(t)) == bucket).collect();
+            let first = address_chain_order(st, chain).into_iter().find_map(|t| blocks(st.sock(t)));
+            if first == Some(true) {
+                return Err(LINUX_UDP_MANY_SOCKETS);
+            }
+        }
+        return Ok(LINUX_UDP_MANY_SOCKETS);
     }
     for (i, &t) in holders.iter().enumerate() {
         match blocks(st.sock(t)) {
@@ -276,6 +287,15 @@ pub(super) fn udp_check(st: &State, me_id: SockId, me: &Sock, port: PortVal) -> 
         }
     }
     Ok(LINUX_UDP_BIND_CONFLICT)
+}
+
+/// The address whose secondary hash chain a bound UDP socket sits in:
+/// IPv6's wildcard shares IPv4's, a v4-mapped address its IPv4 one.
+fn hash2_bucket(s: &Sock) -> Option<Addr> {
+    s.local.map(|l| match l.addr {
+        Addr::Any6 => Addr::Any4,
+        a => a.as_v4().unwrap_or(a),
+    })
 }
 
 /// Joins a reuseport group (TCP at listen, UDP at bind): the group of the

@@ -152,11 +152,33 @@ fn connect_tcp(st: &State, id: SockId, dst: Addr, dport: PortVal, ctx: &StepCtx<
         ns.sock_mut(id).received = true;
         return ok(LINUX_TCP_CONNECT_LISTENER, ns);
     }
+    // The SYN meets a TIME_WAIT entry of the other end of this 4-tuple:
+    // with a listener there, the entry gives way to the new connection
+    // (TCP_TW_SYN); without one, it answers with an ACK, the connecting
+    // socket resets it, and the RST ends it (tcp_rfc1337 is off). Either
+    // way the entry is gone.
+    let ended: Vec<SockId> = st
+        .holders(Proto::Tcp, dport, Some(id))
+        .into_iter()
+        .filter(|&t_id| {
+            let t = st.sock(t_id);
+            t.life == (Life::Orphan { tw: true })
+                && !t.tw_fin_wait2
+                && t.local.is_some_and(|l| same_endpoint(l, peer))
+                && t.peer.is_some_and(|p| same_endpoint(p, local))
+        })
+        .collect();
+    for &t_id in &ended {
+        ns.sock_mut(t_id).life = Life::Gone;
+    }
     let (listeners, _) = tcp_listeners(st, dst, dport);
     if listeners.is_empty() {
         // RST: back to an unconnected socket; an unlocked port is freed,
         // an address not chosen by bind is forgotten.
         let mut ns = st.clone();
+        for &t_id in &ended {
+            ns.sock_mut(t_id).life = Life::Gone;
+        }
         let sm = ns.sock_mut(id);
         // The RST sets its sk_incoming_cpu; the SYN went out from the
         // established table.

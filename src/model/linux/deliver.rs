@@ -200,7 +200,7 @@ pub(super) fn chain_order(st: &State, mut ids: Vec<SockId>) -> Vec<SockId> {
 /// Sockets in the order of their address's hash chain, where lookups walk:
 /// as the port's chain, except that a UDP socket a connect rehashed went to
 /// the head of its new address chain then.
-fn address_chain_order(st: &State, mut ids: Vec<SockId>) -> Vec<SockId> {
+pub(super) fn address_chain_order(st: &State, mut ids: Vec<SockId>) -> Vec<SockId> {
     ids.sort_by_key(|&i| {
         let s = st.sock(i);
         match s.rehashed {
