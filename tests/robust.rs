@@ -80,6 +80,12 @@ fn fuzz_with_fd_limit(n: u64, out: &Path) -> std::process::Output {
     // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
     unsafe {
         c.pre_exec(move || {
+            // Start like a command from a shell, with only stdin, stdout and
+            // stderr: descriptors the test harness inherited (cargo's
+            // jobserver) are closed at exec, so they do not count against
+            // the limit (CLOSE_RANGE_CLOEXEC, Linux 5.11).
+            const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
+            libc::syscall(libc::SYS_close_range, 3 as libc::c_uint, libc::c_uint::MAX, CLOSE_RANGE_CLOEXEC);
             let r = libc::rlimit { rlim_cur: n, rlim_max: n };
             if libc::setrlimit(libc::RLIMIT_NOFILE, &r) != 0 {
                 return Err(std::io::Error::last_os_error());
@@ -93,7 +99,7 @@ fn fuzz_with_fd_limit(n: u64, out: &Path) -> std::process::Output {
 /// `ulimit -n 12`: cases that meet EMFILE are skipped and counted with the
 /// reason, never compared (before, a run found "mismatches" with real
 /// EMFILE and probes that saw nobody); `ulimit -n 4`: nothing can run,
-/// exit 2, one line, the folder valid.
+/// exit 2, one line, the folder (where one was made) valid.
 #[cfg(target_os = "linux")]
 #[test]
 fn running_out_of_descriptors_is_never_an_outcome() {
@@ -119,9 +125,15 @@ fn running_out_of_descriptors_is_never_an_outcome() {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert_eq!(error_lines(&err).len(), 1, "{err}");
-    assert!(err.contains("Too many open files"), "{err}");
+    // Loopback's setup or the calibration probe meets the limit first,
+    // depending on how many descriptors the process starts with.
+    assert!(err.contains("Too many open files") || err.contains("out of file descriptors"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
-    assert_eq!(run_folder_problems(&run_dir(&d.join("4"))), Vec::<String>::new());
+    // A calibration that cannot run stops before the run folder is made;
+    // a folder that was made is valid.
+    if d.join("4").exists() {
+        assert_eq!(run_folder_problems(&run_dir(&d.join("4"))), Vec::<String>::new());
+    }
     remove(&d);
 }
 

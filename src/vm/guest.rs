@@ -70,7 +70,9 @@ pub fn init_script(plan: &Plan) -> String {
          mount -t proc proc /proc\n\
          mount -t sysfs sysfs /sys\n\
          mount -t devtmpfs devtmpfs /dev\n\
-         mount -t tmpfs tmpfs /tmp\n\
+         # /tmp is the initramfs's own (RAM already): a tmpfs there would\n\
+         # hide a checkout that lives under /tmp on the host.\n\
+         mkdir -p /tmp\n\
          ip link set lo up\n\
          hostname sockdiff-vm\n\
          for n in 1 2 3; do stty -F /dev/ttyS$n raw -echo; done\n\
