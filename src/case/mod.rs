@@ -189,6 +189,16 @@ impl Addr {
     }
 }
 
+/// Whether an IP address is on loopback (127.0.0.0/8, `::1`,
+/// `::ffff:127.x.y.z`): the parser tests it on text that is no `Addr`, the
+/// executor on the address it would hand the kernel.
+pub fn is_loopback_ip(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.is_loopback(),
+        std::net::IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+    }
+}
+
 impl fmt::Display for Addr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.text())

@@ -3,7 +3,7 @@
 //! loopback) and the name rules are enforced here, so no parsed case can
 //! send traffic off the host or use a closed socket.
 
-use super::{Addr, Case, Expect, Kind, Name, Port, SockOpt, Step, Stmt, Trailer, compile};
+use super::{Addr, Case, Expect, Kind, Name, Port, SockOpt, Step, Stmt, Trailer, compile, is_loopback_ip};
 use crate::outcome::OutcomeSet;
 use crate::platform::ModelSpec;
 use std::fmt;
@@ -288,13 +288,6 @@ fn endpoint_tok(t: Tok<'_>, err: &ErrFn<'_>, verb: &str) -> Result<(Addr, Port),
         return Err(err(pcol, format!("expected a port P1..P9, 0 or @NAME, found '{p}'")));
     };
     Ok((addr, port))
-}
-
-fn is_loopback_ip(ip: std::net::IpAddr) -> bool {
-    match ip {
-        std::net::IpAddr::V4(v4) => v4.is_loopback(),
-        std::net::IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
-    }
 }
 
 fn parse_trailer(c: &str, col: u32, err: &ErrFn<'_>) -> Result<Trailer, ParseError> {

@@ -4,7 +4,7 @@
 
 use super::trace::{Call, CaseTrace, Handle, PortSrc};
 use super::{ExecError, Executor, StepResult};
-use crate::case::{Addr, Kind, Op, PortRef, Program, Proto, Slot, SockOpt};
+use crate::case::{Addr, Kind, Op, PortRef, Program, Proto, Slot, SockOpt, is_loopback_ip};
 use crate::outcome::{Errno, Outcome};
 use socket2::{Domain, SockAddr, Socket, Type};
 use std::cell::RefCell;
@@ -284,14 +284,6 @@ pub fn sockaddr(addr: Addr, port: u16) -> SockAddr {
 /// Binding to `192.0.2.1` stays allowed (nothing is sent by a bind).
 pub fn destination(addr: Addr, port: u16) -> Option<SockAddr> {
     is_loopback_ip(addr.ip()).then(|| sockaddr(addr, port))
-}
-
-/// 127.0.0.0/8, `::1` and `::ffff:127.x.y.z`.
-pub fn is_loopback_ip(ip: std::net::IpAddr) -> bool {
-    match ip {
-        std::net::IpAddr::V4(v4) => v4.is_loopback(),
-        std::net::IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
-    }
 }
 
 /// The first `connect` or `probe` of `prog` aimed off the host, as an

@@ -190,11 +190,13 @@ pub(super) fn lookup_pass(st: &State, pool: &[SockId], dst: Addr, exact: bool) -
 /// Sockets in the order of their port's hash chain: those put at the head,
 /// newest first, then those appended at the tail, oldest first.
 pub(super) fn chain_order(st: &State, mut ids: Vec<SockId>) -> Vec<SockId> {
-    ids.sort_by_key(|&i| {
-        let s = st.sock(i);
-        (s.hash_tail, if s.hash_tail { s.seq as i64 } else { -(s.seq as i64) })
-    });
+    ids.sort_by_key(|&i| port_chain_key(st.sock(i)));
     ids
+}
+
+/// Where a socket stands in its port's chain (lower first).
+fn port_chain_key(s: &Sock) -> (bool, i64) {
+    (s.hash_tail, if s.hash_tail { s.seq as i64 } else { -(s.seq as i64) })
 }
 
 /// Sockets in the order of their address's hash chain, where lookups walk:
@@ -203,10 +205,7 @@ pub(super) fn chain_order(st: &State, mut ids: Vec<SockId>) -> Vec<SockId> {
 pub(super) fn address_chain_order(st: &State, mut ids: Vec<SockId>) -> Vec<SockId> {
     ids.sort_by_key(|&i| {
         let s = st.sock(i);
-        match s.rehashed {
-            Some(at) => (false, -(at as i64)),
-            None => (s.hash_tail, if s.hash_tail { s.seq as i64 } else { -(s.seq as i64) }),
-        }
+        s.rehashed.map_or_else(|| port_chain_key(s), |at| (false, -(at as i64)))
     });
     ids
 }
