@@ -336,6 +336,7 @@ mod tests {
                     expected: OutcomeSet::parse(o).unwrap(),
                     actual: OutcomeSet::one(Outcome::parse(o).unwrap()),
                     rule: "linux.any.socket",
+                    allowed: Vec::new(),
                 })
                 .collect(),
             verdict: Verdict::Agree,

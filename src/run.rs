@@ -9,7 +9,7 @@
 
 use crate::case::{Op, PortRef, Program, Verb};
 use crate::exec::{ExecError, Executor};
-use crate::model::{Belief, Model, PortArg, PortVal, StepCtx, rule_for};
+use crate::model::{Belief, Branch, Model, PortArg, PortVal, StepCtx, rule_for};
 use crate::outcome::{Outcome, OutcomeSet};
 
 /// One statement, model against reality.
@@ -22,6 +22,44 @@ pub struct StepRecord {
     /// repeated probes.
     pub actual: OutcomeSet,
     pub rule: &'static str,
+    /// For a predicted set of more than one outcome: each member with the
+    /// rule of every state that allowed it (what the over-wide check
+    /// counts, [`count_set_members`]); empty otherwise.
+    pub allowed: Vec<Allowed>,
+}
+
+/// A member of a predicted set and a rule that allowed it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Allowed {
+    pub member: Outcome,
+    pub rule: &'static str,
+    /// Only one of the model's states allowed the member: if it turns up,
+    /// it was that state's (and its rule's) doing. Where several states
+    /// allow it, a sighting proves none of them in particular.
+    pub alone: bool,
+}
+
+/// Who allowed each member of `expected` (see [`StepRecord::allowed`]).
+fn allowances(expected: &OutcomeSet, rules: &[&'static str], origins: &[u32], branches: &[Branch]) -> Vec<Allowed> {
+    if expected.members().len() < 2 {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for m in expected.members() {
+        let (mut states, mut by) = (Vec::new(), Vec::new());
+        for ((b, &o), &r) in branches.iter().zip(origins).zip(rules) {
+            if b.outcome == *m {
+                if !states.contains(&o) {
+                    states.push(o);
+                }
+                if !by.contains(&r) {
+                    by.push(r);
+                }
+            }
+        }
+        out.extend(by.into_iter().map(|rule| Allowed { member: m.clone(), rule, alone: states.len() == 1 }));
+    }
+    out
 }
 
 impl StepRecord {
@@ -193,13 +231,14 @@ fn run_once(
         let (rec, branches) = if let Op::Probe { .. } = op {
             // Where the model allows several receivers, probe again to show them.
             let ctx = StepCtx { names: &prog.names, port, observed: None };
-            let (expected, rules, branches) = belief.predict_each(model, op, &ctx);
+            let (expected, rules, origins, branches) = belief.predict_each(model, op, &ctx);
             let tries = if expected.members().len() > 1 { PROBE_REPEATS } else { 1 };
             let settle = expected.members().iter().any(|o| matches!(o, Outcome::To(_)));
             let seen: Vec<Outcome> = (0..tries).map(|_| exec.step(op, concrete, settle).outcome).collect();
             let actual = OutcomeSet::new(seen);
             let rule = rule_for(&rules, &branches, &actual);
-            (StepRecord { index, expected, actual, rule }, branches)
+            let allowed = allowances(&expected, &rules, &origins, &branches);
+            (StepRecord { index, expected, actual, rule, allowed }, branches)
         } else {
             // An accept the model expects to find a connection waits for
             // the handshake to finish if the kernel is running late; a bind
@@ -217,10 +256,11 @@ fn run_once(
             };
             let real = exec.step(op, concrete, settle);
             let ctx = StepCtx { names: &prog.names, port, observed: real.local_port };
-            let (expected, rules, branches) = belief.predict_each(model, op, &ctx);
+            let (expected, rules, origins, branches) = belief.predict_each(model, op, &ctx);
             let actual = OutcomeSet::one(real.outcome);
             let rule = rule_for(&rules, &branches, &actual);
-            (StepRecord { index, expected, actual, rule }, branches)
+            let allowed = allowances(&expected, &rules, &origins, &branches);
+            (StepRecord { index, expected, actual, rule, allowed }, branches)
         };
         if out_of_fds(&rec.actual) {
             verdict = Verdict::Skipped(NO_FDS.into());
@@ -251,21 +291,57 @@ fn run_once(
     Ok(CaseRun { steps, verdict })
 }
 
-/// Members of predicted sets over many cases: rule -> member -> [chances,
-/// times seen] (`summary.json`'s `set_members`, read by
-/// [`crate::report::over_wide`]).
-pub type SetMembers = std::collections::BTreeMap<String, std::collections::BTreeMap<String, [u64; 2]>>;
+/// rule -> member -> [chances, times seen].
+pub type MemberMap = std::collections::BTreeMap<String, std::collections::BTreeMap<String, [u64; 2]>>;
 
-/// Counts, for every agreeing statement of `r` whose prediction was a set
-/// (of the rule `only`, or of any), each member as a chance and whether it
-/// really turned up.
+/// Members of predicted sets over many cases, under the rule that allowed
+/// each (`summary.json`'s `set_members` and `set_members_alone`, read by
+/// [`crate::report::over_wide`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SetMembers {
+    /// Every statement where a rule allowed the member in a set.
+    pub all: MemberMap,
+    /// Only those where one state alone allowed it ([`Allowed::alone`]).
+    pub alone: MemberMap,
+}
+
+impl SetMembers {
+    /// Adds `chances` chances of `member` under `rule`, `seen` of them
+    /// with the member turning up.
+    pub fn add(&mut self, rule: &str, member: &str, alone: bool, chances: u64, seen: u64) {
+        let maps = if alone { vec![&mut self.all, &mut self.alone] } else { vec![&mut self.all] };
+        for map in maps {
+            let e = map.entry(rule.to_string()).or_default().entry(member.to_string()).or_default();
+            e[0] += chances;
+            e[1] += seen;
+        }
+    }
+
+    /// Folds in `map` (`all` or `alone` of another count).
+    pub fn fold(into: &mut MemberMap, map: &MemberMap) {
+        for (rule, ms) in map {
+            let e = into.entry(rule.clone()).or_default();
+            for (m, [n, seen]) in ms {
+                let x = e.entry(m.clone()).or_default();
+                x[0] += n;
+                x[1] += seen;
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.all.is_empty()
+    }
+}
+
+/// Counts, for every agreeing statement of `r` whose prediction was a set,
+/// each member under each rule that allowed it (the rule `only`, or any)
+/// as a chance, and whether it really turned up.
 pub fn count_set_members(members: &mut SetMembers, r: &CaseRun, only: Option<&str>) {
     for s in &r.steps {
-        if s.agrees() && s.expected.members().len() > 1 && only.is_none_or(|o| o == s.rule) {
-            for m in s.expected.members() {
-                let e = members.entry(s.rule.to_string()).or_default().entry(m.to_string()).or_default();
-                e[0] += 1;
-                e[1] += s.actual.contains(m) as u64;
+        if s.agrees() {
+            for a in s.allowed.iter().filter(|a| only.is_none_or(|o| o == a.rule)) {
+                members.add(a.rule, &a.member.to_string(), a.alone, 1, s.actual.contains(&a.member) as u64);
             }
         }
     }
@@ -465,7 +541,7 @@ mod tests {
         let can = Abilities { other_user: Ok(()), probe: true };
         let base = Linux::new(None, false);
         let wide = Mutated::new(&base, Mutant { rule: SOCKET, kind: Kind::WiderOk });
-        let mut members = SetMembers::new();
+        let mut members = SetMembers::default();
         let mut ex = Fake { taints: 0, runs: 0, fresh: 0, prog: None, belief: None };
         for n in 1..=crate::report::OVER_WIDE_CHANCES {
             let r = run_case(&wide, &mut ex, &prog, &can).unwrap();
@@ -477,19 +553,66 @@ mod tests {
             } else {
                 assert_eq!(flagged.len(), 1, "{flagged:?}");
                 assert_eq!((flagged[0].rule.as_str(), flagged[0].member.as_str()), (SOCKET, "EAFNOSUPPORT"));
-                assert_eq!(members[SOCKET]["ok"], [n, n]);
+                assert_eq!(members.all[SOCKET]["ok"], [n, n]);
+                assert_eq!(members.alone[SOCKET]["ok"], [n, n]);
             }
         }
         // The unmutated model predicts no set here at all.
-        let mut plain = SetMembers::new();
+        let mut plain = SetMembers::default();
         count_set_members(&mut plain, &run_case(&base, &mut ex, &prog, &can).unwrap(), None);
         assert!(plain.is_empty());
         // A member with a measured rare rate needs as many chances as make 5 expected.
-        let mut rare = SetMembers::new();
-        rare.entry(LINUX_TCP_FIN_WAIT2_RACE.into()).or_default().insert("ok".into(), [200, 0]);
+        let mut rare = SetMembers::default();
+        rare.add(LINUX_TCP_FIN_WAIT2_RACE, "ok", true, 200, 0);
         assert!(crate::report::over_wide(&rare, MEASURED_RATES).is_empty());
-        rare.get_mut(LINUX_TCP_FIN_WAIT2_RACE).unwrap().insert("ok".into(), [906, 0]);
+        rare.add(LINUX_TCP_FIN_WAIT2_RACE, "ok", true, 706, 0);
         assert_eq!(crate::report::over_wide(&rare, MEASURED_RATES)[0].needed, 906);
+    }
+
+    /// A rule that adds a member where nothing else allows it is flagged,
+    /// even though in a race elsewhere another state allows the same
+    /// member and it turns up there; a real race's members are not.
+    #[test]
+    fn a_member_is_counted_under_the_states_that_allowed_it() {
+        use crate::model::State;
+        use crate::model::rules::MEASURED_RATES;
+        // Distinct states (the tests only tell them apart).
+        let st = |n: usize| State::new(n + 1);
+        let (a, b) = ("rule.a", "rule.b");
+        let ok = || Outcome::Ok;
+        let inuse = || Outcome::Err(crate::outcome::Errno::EADDRINUSE);
+        // (outcome, rule, state) of each branch; what really happened.
+        let step = |branches: &[(Outcome, &'static str, u32)], actual: Outcome| {
+            let bs: Vec<Branch> =
+                branches.iter().map(|(o, _, i)| Branch { outcome: o.clone(), state: st(*i as usize) }).collect();
+            let rules: Vec<&'static str> = branches.iter().map(|b| b.1).collect();
+            let origins: Vec<u32> = branches.iter().map(|b| b.2).collect();
+            let expected = OutcomeSet::new(bs.iter().map(|b| b.outcome.clone()));
+            let allowed = allowances(&expected, &rules, &origins, &bs);
+            StepRecord { index: 0, expected, actual: OutcomeSet::one(actual), rule: a, allowed }
+        };
+        let mut wide = SetMembers::default();
+        let mut race = SetMembers::default();
+        for i in 0..crate::report::OVER_WIDE_CHANCES {
+            // Rule a says EADDRINUSE and (wrongly) ok from one state; in a
+            // race, another state allows ok by rule b, and ok turns up.
+            let lone = step(&[(inuse(), a, 0), (ok(), a, 0)], inuse());
+            let raced = step(&[(inuse(), a, 0), (ok(), a, 0), (ok(), b, 1)], if i % 2 == 0 { ok() } else { inuse() });
+            // A real race: each state allows one outcome, both turn up.
+            let real = step(&[(inuse(), a, 0), (ok(), b, 1)], if i % 3 == 0 { ok() } else { inuse() });
+            let run = |steps| CaseRun { steps, verdict: Verdict::Agree };
+            count_set_members(&mut wide, &run(vec![lone, raced]), None);
+            count_set_members(&mut race, &run(vec![real]), None);
+        }
+        let flagged = crate::report::over_wide(&wide, MEASURED_RATES);
+        assert_eq!(flagged.len(), 1, "{flagged:?}");
+        assert_eq!((flagged[0].rule.as_str(), flagged[0].member.as_str(), flagged[0].alone), (a, "ok", true));
+        assert_eq!(flagged[0].chances, crate::report::OVER_WIDE_CHANCES);
+        // Counted over every statement, rule a's ok turned up (in the race).
+        assert_eq!(wide.all[a]["ok"], [400, 100]);
+        assert!(crate::report::over_wide(&race, MEASURED_RATES).is_empty());
+        assert_eq!(race.alone[b]["ok"], [200, 67]);
+        assert!(!race.all.get(a).is_some_and(|m| m.contains_key("ok")), "rule a never allowed ok there");
     }
 
     #[test]

@@ -37,8 +37,9 @@ struct Delta {
     skipped: BTreeMap<String, u64>,
     invalid: u64,
     unknown: u64,
-    /// (rule, member of a predicted set) -> [chances, times seen].
-    members: HashMap<(&'static str, crate::outcome::Outcome), [u64; 2]>,
+    /// (rule, member of a predicted set it allowed, one state alone) ->
+    /// [chances, times seen].
+    members: HashMap<(&'static str, crate::outcome::Outcome, bool), [u64; 2]>,
     repeats: BTreeMap<String, u64>,
     rules: HashMap<&'static str, u64>,
 }
@@ -381,12 +382,12 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
                     }
                     c.invalid += d.invalid;
                     c.unknown += d.unknown;
-                    for ((rule, member), [n, seen]) in d.members {
-                        let e = summary.set_members.entry(rule.to_string()).or_default();
-                        let e = e.entry(member.to_string()).or_default();
-                        e[0] += n;
-                        e[1] += seen;
+                    let mut set_members = run::SetMembers::default();
+                    for ((rule, member, alone), [n, seen]) in d.members {
+                        set_members.add(rule, &member.to_string(), alone, n, seen);
                     }
+                    run::SetMembers::fold(&mut summary.set_members, &set_members.all);
+                    run::SetMembers::fold(&mut summary.set_members_alone, &set_members.alone);
                     for (k, v) in d.skipped {
                         c.skipped += v;
                         *summary.skipped_reasons.entry(k).or_default() += v;
@@ -546,7 +547,8 @@ fn fill(summary: &mut Summary, rules: &BTreeMap<String, u64>, model: &dyn Model,
     let all = model.rule_ids();
     let missing: Vec<String> = all.iter().filter(|r| !rules.contains_key(**r)).map(|r| r.to_string()).collect();
     summary.coverage = Coverage { fired: all.len() - missing.len(), total: all.len(), missing };
-    summary.over_wide = report::over_wide(&summary.set_members, crate::model::rules::MEASURED_RATES);
+    let members = run::SetMembers { all: summary.set_members.clone(), alone: summary.set_members_alone.clone() };
+    summary.over_wide = report::over_wide(&members, crate::model::rules::MEASURED_RATES);
 }
 
 fn write_finding(
@@ -793,12 +795,10 @@ fn worker(sh: &Shared<'_>, w: usize, turn: &Turn<'_>, tx: &mpsc::Sender<Msg>) ->
             if s.agrees() {
                 *delta.rules.entry(s.rule).or_default() += 1;
                 // Which members of a predicted set really turn up.
-                if s.expected.members().len() > 1 {
-                    for m in s.expected.members() {
-                        let e = delta.members.entry((s.rule, m.clone())).or_default();
-                        e[0] += 1;
-                        e[1] += s.actual.contains(m) as u64;
-                    }
+                for a in &s.allowed {
+                    let e = delta.members.entry((a.rule, a.member.clone(), a.alone)).or_default();
+                    e[0] += 1;
+                    e[1] += s.actual.contains(&a.member) as u64;
                 }
             }
         }

@@ -22,7 +22,7 @@ use crate::model::{Model, Prediction, State, StepCtx};
 use crate::outcome::Outcome;
 use crate::run::{self, Abilities, CaseRun, Verdict};
 use crate::session::{Session, abilities};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -43,6 +43,15 @@ pub struct Options {
     /// Run only every Nth matrix cell (1: all).
     pub every: usize,
 }
+
+/// Workers per job for the fuzz pass of a wider mutant. Its kill is a
+/// count of chances, and a rule that decides in a statement that waits
+/// (a connect that times out after 2 s) gives one chance per wait: side by
+/// side, the waits overlap. Cases that do not wait just share the CPUs.
+const WIDER_WORKERS: usize = 16;
+
+/// Baseline fuzz cases kept per rule no matrix cell reached.
+const FUZZ_CASES_KEPT: usize = 256;
 
 /// Who killed a mutant.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,17 +134,21 @@ fn families(p: crate::platform::Platform) -> &'static [&'static str] {
 /// Notes are kept per worker thread, so each case's notes are its own.
 struct Recorder<'a> {
     base: &'a dyn Model,
-    seen: Mutex<HashMap<std::thread::ThreadId, HashMap<&'static str, u8>>>,
+    seen: Mutex<HashMap<std::thread::ThreadId, HashMap<&'static str, Mask>>>,
 }
 
 impl Recorder<'_> {
     /// What this thread's cases decided since the last take.
-    fn take(&self) -> HashMap<&'static str, u8> {
+    fn take(&self) -> HashMap<&'static str, Mask> {
         self.seen.lock().expect("recorder lock").remove(&std::thread::current().id()).unwrap_or_default()
     }
 }
 
-fn mask_of(p: &Prediction) -> u8 {
+/// A bit per [`Kind`] (in [`Kind::ALL`]'s order).
+type Mask = u32;
+const _: () = assert!(Kind::ALL.len() <= Mask::BITS as usize);
+
+fn mask_of(p: &Prediction) -> Mask {
     let outcomes: Vec<Outcome> = p.branches.iter().map(|b| b.outcome.clone()).collect();
     Kind::ALL.iter().enumerate().filter(|(_, k)| k.applies(&outcomes)).fold(0, |m, (i, _)| m | 1 << i)
 }
@@ -162,8 +175,10 @@ impl Model for Recorder<'_> {
 /// decides there.
 #[derive(Default)]
 struct Baseline {
-    cells_of: HashMap<&'static str, Vec<u64>>,
-    kinds: HashMap<&'static str, u8>,
+    /// Per rule, the cells it decides in and what it decided in each (a
+    /// bit per [`Kind`] that would change it).
+    cells_of: HashMap<&'static str, Vec<(u64, Mask)>>,
+    kinds: HashMap<&'static str, Mask>,
 }
 
 /// How a pass ended for its mutant.
@@ -171,6 +186,9 @@ struct Baseline {
 struct PassEnd {
     kill: Option<(Duration, String)>,
     cases: u64,
+    /// For a wider mutant: the cases (by index) where its rule allowed a
+    /// member the mutant added, so they gave the over-wide check a chance.
+    productive: Vec<u64>,
 }
 
 type Members = run::SetMembers;
@@ -204,7 +222,7 @@ impl Pass<'_> {
         let next = AtomicU64::new(0);
         let stop = AtomicBool::new(false);
         let end = Mutex::new(PassEnd::default());
-        let members: Mutex<Members> = Mutex::new(BTreeMap::new());
+        let members: Mutex<Members> = Mutex::new(Members::default());
         let results: Vec<Result<(), ExecError>> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..self.jobs)
                 .map(|w| {
@@ -276,7 +294,14 @@ impl Pass<'_> {
                 _ if m.mutant.kind.is_wider() => {
                     let mut all = members.lock().expect("members lock");
                     run::count_set_members(&mut all, &r, Some(m.mutant.rule));
-                    let added: HashSet<String> = m.added().iter().map(|o| o.to_string()).collect();
+                    let added = m.added();
+                    let chance = r.steps.iter().any(|s| {
+                        s.agrees() && s.allowed.iter().any(|a| a.rule == m.mutant.rule && added.contains(&a.member))
+                    });
+                    if chance {
+                        end.lock().expect("end lock").productive.push(i);
+                    }
+                    let added: HashSet<String> = added.iter().map(|o| o.to_string()).collect();
                     let wide = crate::report::over_wide(&all, crate::model::rules::MEASURED_RATES);
                     wide.iter().find(|w| w.rule == m.mutant.rule && added.contains(&w.member)).map(|w| {
                         format!(
@@ -314,14 +339,14 @@ pub fn run(session: &Session, o: &Options, progress: &mut dyn FnMut(&Row)) -> Re
     let rec = Recorder { base, seen: Mutex::new(HashMap::new()) };
     let baseline = Mutex::new(Baseline::default());
     let mismatches = AtomicU64::new(0);
-    let members: Mutex<Members> = Mutex::new(BTreeMap::new());
+    let members: Mutex<Members> = Mutex::new(Members::default());
     let t0 = Instant::now();
     {
         let on_case = |i: u64, r: &CaseRun| {
             let seen = rec.take();
             let mut b = baseline.lock().expect("baseline lock");
             for (rule, mask) in seen {
-                b.cells_of.entry(rule).or_default().push(i);
+                b.cells_of.entry(rule).or_default().push((i, mask));
                 *b.kinds.entry(rule).or_default() |= mask;
             }
             if matches!(r.verdict, Verdict::Mismatch { .. }) {
@@ -349,7 +374,6 @@ pub fn run(session: &Session, o: &Options, progress: &mut dyn FnMut(&Row)) -> Re
     let mut baseline = baseline.into_inner().expect("baseline lock");
     for v in baseline.cells_of.values_mut() {
         v.sort_unstable();
-        v.dedup();
     }
 
     // Rules the model can emit on this host that the matrix never reached:
@@ -359,12 +383,19 @@ pub fn run(session: &Session, o: &Options, progress: &mut dyn FnMut(&Row)) -> Re
     let fuzz_case = |i: u64| Some(generate::case_from_seed(generate::case_seed(o.seed, i), gen_cfg, base));
     let missing: Vec<&'static str> =
         reachable.iter().copied().filter(|r| !baseline.kinds.contains_key(r) && wanted(o, r)).collect();
-    let mut fuzz_reached: HashMap<&'static str, u8> = HashMap::new();
+    let mut fuzz_reached: HashMap<&'static str, Mask> = HashMap::new();
+    // For a rule no cell reached: the baseline fuzz cases it decided in.
+    let mut fuzz_cases_of: HashMap<&'static str, Vec<(u64, Mask)>> = HashMap::new();
     if !missing.is_empty() {
-        let fr = Mutex::new(HashMap::<&'static str, u8>::new());
-        let on_case = |_: u64, _: &CaseRun| {
+        let fr = Mutex::new((HashMap::<&'static str, Mask>::new(), HashMap::<&'static str, Vec<(u64, Mask)>>::new()));
+        let on_case = |i: u64, _: &CaseRun| {
+            let mut fr = fr.lock().expect("lock");
             for (rule, mask) in rec.take() {
-                *fr.lock().expect("lock").entry(rule).or_default() |= mask;
+                *fr.0.entry(rule).or_default() |= mask;
+                let cases = fr.1.entry(rule).or_default();
+                if cases.len() < FUZZ_CASES_KEPT {
+                    cases.push((i, mask));
+                }
             }
         };
         let pass = Pass {
@@ -378,7 +409,7 @@ pub fn run(session: &Session, o: &Options, progress: &mut dyn FnMut(&Row)) -> Re
             on_case: Some(&on_case),
         };
         pass.run()?;
-        fuzz_reached = fr.into_inner().expect("lock");
+        (fuzz_reached, fuzz_cases_of) = fr.into_inner().expect("lock");
     }
 
     // Rules of the family this host's model does not have, and rules
@@ -427,7 +458,12 @@ pub fn run(session: &Session, o: &Options, progress: &mut dyn FnMut(&Row)) -> Re
     for mutant in mutants {
         let m = Mutated::new(base, mutant);
         let started = Instant::now();
-        let cells_of = baseline.cells_of.get(mutant.rule).cloned().unwrap_or_default();
+        // The cells where the rule decided something this kind changes.
+        let bit = 1 << Kind::ALL.iter().position(|k| *k == mutant.kind).expect("a kind");
+        let with_bit = |v: Option<&Vec<(u64, Mask)>>| -> Vec<u64> {
+            v.map(|v| v.iter().filter(|(_, mask)| mask & bit != 0).map(|(c, _)| *c).collect()).unwrap_or_default()
+        };
+        let cells_of = with_bit(baseline.cells_of.get(mutant.rule));
         let case = |i: u64| cells_of.get(i as usize).map(|&c| all_cells[c as usize].case.clone());
         let pass = Pass {
             session,
@@ -454,11 +490,34 @@ pub fn run(session: &Session, o: &Options, progress: &mut dyn FnMut(&Row)) -> Re
                 row.evidence = ev;
             }
             None => {
+                // A wider set is caught only by chances: generated cases
+                // alternate with the rule's own cases run again (on new
+                // ports each time), so a rule that decides in few places
+                // still gets its chances within the time limit. Its own
+                // cases: the cells where the mutant added a member, else
+                // every cell where the rule decided so, else the baseline
+                // fuzz cases where it did.
+                let own: Vec<Case> = if !end.productive.is_empty() {
+                    let mut p = end.productive.clone();
+                    p.sort_unstable();
+                    p.iter().filter_map(|&i| case(i)).collect()
+                } else if !cells_of.is_empty() {
+                    (0..cells_of.len() as u64).filter_map(case).collect()
+                } else {
+                    with_bit(fuzz_cases_of.get(mutant.rule)).into_iter().filter_map(fuzz_case).collect()
+                };
+                let focused = |i: u64| {
+                    if mutant.kind.is_wider() && !own.is_empty() && i % 2 == 1 {
+                        own.get((i / 2 % own.len() as u64) as usize).cloned()
+                    } else {
+                        fuzz_case(if mutant.kind.is_wider() { i / 2 } else { i })
+                    }
+                };
                 let pass = Pass {
                     session,
-                    jobs: o.jobs,
+                    jobs: if mutant.kind.is_wider() { o.jobs * WIDER_WORKERS } else { o.jobs },
                     model: &m,
-                    case: &fuzz_case,
+                    case: &focused,
                     deadline: Some(Instant::now() + o.fuzz_time),
                     started,
                     mutant: Some(&m),

@@ -195,7 +195,7 @@ fn check(a: CheckArgs) -> Result<u8> {
     let mut summary_to: Box<dyn Write> = if text { Box::new(&mut out) } else { Box::new(std::io::stderr()) };
     // Sets whose members never turn up: the model may allow more than the
     // OS does (a flag, not a change: the exit status does not count them).
-    let mut members = run::SetMembers::new();
+    let mut members = run::SetMembers::default();
     for (_, _, _, r) in &runs {
         run::count_set_members(&mut members, r, None);
     }
@@ -232,8 +232,12 @@ fn check(a: CheckArgs) -> Result<u8> {
 /// One over-wide member, as `corpus check` and `selftest mutants` flag it.
 pub fn over_wide_line(w: &crate::report::OverWide) -> String {
     format!(
-        "over-wide: {} predicts {} in a set, never seen in {} chances (flagged from {})",
-        w.rule, w.member, w.chances, w.needed
+        "over-wide: {} predicts {} in a set, never seen in {} chances{} (flagged from {})",
+        w.rule,
+        w.member,
+        w.chances,
+        if w.alone { " where one state alone allowed it" } else { "" },
+        w.needed
     )
 }
 

@@ -33,7 +33,8 @@ pub struct MutantsArgs {
     #[arg(long, value_delimiter = ',')]
     pub rule: Vec<String>,
     /// Only these kinds: error-for-ok, ok-for-error, other-errno,
-    /// other-receiver, narrower, wider-ok, wider-error, wider-receiver
+    /// other-receiver, narrower, wider-ok, wider-error, wider-receiver,
+    /// wider-socket
     /// (comma-separated).
     #[arg(long, value_delimiter = ',', value_parser = parse_kind)]
     pub kind: Vec<Kind>,

@@ -175,28 +175,30 @@ impl Belief {
     /// Predicts `op` from every state. Returns the union of outcomes, the
     /// rule of the first state's prediction, and every branch.
     pub fn predict(&self, model: &dyn Model, op: &Op, ctx: &StepCtx<'_>) -> (OutcomeSet, &'static str, Vec<Branch>) {
-        let (set, rules, branches) = self.predict_each(model, op, ctx);
+        let (set, rules, _, branches) = self.predict_each(model, op, ctx);
         (set, rules.first().copied().unwrap_or(""), branches)
     }
 
     /// Like [`Belief::predict`], with the rule of each branch's state (so a
     /// caller that saw the outcome can name the rule of a state that
-    /// allowed it: [`rule_for`]).
+    /// allowed it: [`rule_for`]) and the index of that state.
     pub fn predict_each(
         &self,
         model: &dyn Model,
         op: &Op,
         ctx: &StepCtx<'_>,
-    ) -> (OutcomeSet, Vec<&'static str>, Vec<Branch>) {
+    ) -> (OutcomeSet, Vec<&'static str>, Vec<u32>, Vec<Branch>) {
         let mut rules = Vec::new();
+        let mut origins = Vec::new();
         let mut branches = Vec::new();
-        for st in &self.states {
+        for (i, st) in self.states.iter().enumerate() {
             let p = model.step(st, op, ctx);
             rules.extend(std::iter::repeat_n(p.rule, p.branches.len()));
+            origins.extend(std::iter::repeat_n(i as u32, p.branches.len()));
             branches.extend(p.branches);
         }
         let set = OutcomeSet::new(branches.iter().map(|b| b.outcome.clone()));
-        (set, rules, branches)
+        (set, rules, origins, branches)
     }
 
     /// Keeps the states of the branches whose outcome is one of `seen`.

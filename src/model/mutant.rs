@@ -35,14 +35,19 @@ pub enum Kind {
     WiderOk,
     /// Where the rule says an error, `ok` is allowed too.
     WiderError,
-    /// Where the rule names a receiver, `->none` (or another socket) is
-    /// allowed too.
+    /// Where the rule names a socket as receiver and not `->none`,
+    /// `->none` is allowed too.
     WiderReceiver,
+    /// Where the rule allows `->none`, another live socket is allowed too.
+    /// (Apart from [`Kind::WiderReceiver`], so each adds members of one
+    /// kind: a rule's `->none` added where it names a socket is not hidden
+    /// by its own `->none` that turns up elsewhere.)
+    WiderSocket,
 }
 
 impl Kind {
     /// Every kind, in table order.
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::ErrForOk,
         Kind::OkForErr,
         Kind::OtherErrno,
@@ -51,6 +56,7 @@ impl Kind {
         Kind::WiderOk,
         Kind::WiderError,
         Kind::WiderReceiver,
+        Kind::WiderSocket,
     ];
 
     /// The kind's name in the table.
@@ -64,22 +70,13 @@ impl Kind {
             Kind::WiderOk => "wider-ok",
             Kind::WiderError => "wider-error",
             Kind::WiderReceiver => "wider-receiver",
+            Kind::WiderSocket => "wider-socket",
         }
     }
 
     /// Whether the mutant only adds members (a set one too wide).
     pub fn is_wider(self) -> bool {
-        matches!(self, Kind::WiderOk | Kind::WiderError | Kind::WiderReceiver)
-    }
-
-    /// The wider kind that fits a prediction whose expected (first)
-    /// outcome is `first`.
-    fn wider_for(first: &Outcome) -> Kind {
-        match first {
-            Outcome::Ok => Kind::WiderOk,
-            Outcome::Err(_) | Outcome::Os(_) => Kind::WiderError,
-            Outcome::To(_) | Outcome::ToNone => Kind::WiderReceiver,
-        }
+        matches!(self, Kind::WiderOk | Kind::WiderError | Kind::WiderReceiver | Kind::WiderSocket)
     }
 
     /// Whether the mutant changes anything in a prediction with these
@@ -91,9 +88,12 @@ impl Kind {
             Kind::OkForErr | Kind::OtherErrno => outcomes.iter().any(|o| matches!(o, Outcome::Err(_))),
             Kind::OtherReceiver => outcomes.iter().any(|o| matches!(o, Outcome::To(_) | Outcome::ToNone)),
             Kind::Narrower => distinct.len() > 1,
-            Kind::WiderOk | Kind::WiderError | Kind::WiderReceiver => {
-                outcomes.first().is_some_and(|f| Kind::wider_for(f) == self)
+            Kind::WiderOk => outcomes.first() == Some(&Outcome::Ok),
+            Kind::WiderError => outcomes.first().is_some_and(|f| matches!(f, Outcome::Err(_) | Outcome::Os(_))),
+            Kind::WiderReceiver => {
+                outcomes.iter().any(|o| matches!(o, Outcome::To(_))) && !outcomes.contains(&Outcome::ToNone)
             }
+            Kind::WiderSocket => outcomes.contains(&Outcome::ToNone),
         }
     }
 }
@@ -216,17 +216,18 @@ impl Model for Mutated<'_> {
                 p.branches.retain(|b| b.outcome == first);
             }
             kind => {
-                // A wider kind, where the expected outcome is of its class.
-                let first = &p.branches[0];
-                if Kind::wider_for(&first.outcome) != kind {
+                // A wider kind, where the prediction is of its class.
+                let outcomes: Vec<Outcome> = p.branches.iter().map(|b| b.outcome.clone()).collect();
+                if !kind.applies(&outcomes) {
                     return p;
                 }
-                let extra = match &first.outcome {
-                    Outcome::Ok => Some(Outcome::Err(usual_error(op))),
-                    Outcome::Err(_) | Outcome::Os(_) => Some(Outcome::Ok),
+                let first = &p.branches[0];
+                let extra = match kind {
+                    Kind::WiderOk => Some(Outcome::Err(usual_error(op))),
+                    Kind::WiderError => Some(Outcome::Ok),
                     // Nobody, the one wrong receiver every case has.
-                    Outcome::To(_) | Outcome::ToNone if !present.contains(&Outcome::ToNone) => Some(Outcome::ToNone),
-                    Outcome::To(_) | Outcome::ToNone => other_receiver(st, ctx, &present),
+                    Kind::WiderReceiver => Some(Outcome::ToNone),
+                    _ => other_receiver(st, ctx, &present),
                 }
                 .filter(|o| !present.contains(o));
                 if let Some(extra) = extra {
@@ -288,5 +289,13 @@ mod tests {
                 assert!(m.added().contains(&Outcome::Err(Errno::EADDRINUSE)));
             }
         }
+        // Where nobody receives, a wider-socket mutant lets a live socket,
+        // and a wider-receiver one changes nothing.
+        let none = "a = socket udp4\nbind a 127.0.0.1:P1\nprobe udp4 127.0.0.2:P1\n";
+        let plain = predict(&base, none);
+        assert_eq!(plain[2], (set("->none"), LINUX_DELIVER_NONE));
+        let m = |kind| Mutated::new(&base, Mutant { rule: LINUX_DELIVER_NONE, kind });
+        assert_eq!(predict(&m(Kind::WiderSocket), none)[2].0, set("{->a,->none}"));
+        assert_eq!(predict(&m(Kind::WiderReceiver), none)[2].0, set("->none"));
     }
 }

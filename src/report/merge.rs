@@ -199,14 +199,8 @@ fn fold(runs: &[Summary], run_id: &str, findings: usize, repeats: usize) -> Summ
         add(&mut s.flaky_signatures, &r.flaky_signatures);
         add(&mut s.signatures, &r.signatures);
         add(&mut s.statement_kinds, &r.statement_kinds);
-        for (rule, ms) in &r.set_members {
-            let e = s.set_members.entry(rule.clone()).or_default();
-            for (m, [n, seen]) in ms {
-                let x = e.entry(m.clone()).or_default();
-                x[0] += n;
-                x[1] += seen;
-            }
-        }
+        crate::run::SetMembers::fold(&mut s.set_members, &r.set_members);
+        crate::run::SetMembers::fold(&mut s.set_members_alone, &r.set_members_alone);
         let theirs: BTreeSet<String> = r.coverage.missing.iter().cloned().collect();
         total.extend(r.rules.keys().cloned());
         total.extend(theirs.iter().cloned());
@@ -222,7 +216,8 @@ fn fold(runs: &[Summary], run_id: &str, findings: usize, repeats: usize) -> Summ
             counts: r.counts.clone(),
         });
     }
-    s.over_wide = super::over_wide(&s.set_members, crate::model::rules::MEASURED_RATES);
+    let members = crate::run::SetMembers { all: s.set_members.clone(), alone: s.set_members_alone.clone() };
+    s.over_wide = super::over_wide(&members, crate::model::rules::MEASURED_RATES);
     s.counts.mismatches = findings as u64;
     s.counts.repeats += repeats as u64;
     let missing: Vec<String> = missing.unwrap_or_default().into_iter().collect();

@@ -145,10 +145,15 @@ pub struct Summary {
     /// run exercised.
     #[serde(default)]
     pub statement_kinds: BTreeMap<String, u64>,
-    /// For each rule that predicted a set of outcomes: each member, with
-    /// how often it was predicted (chances) and how often it turned up.
+    /// For each rule that allowed a member of a predicted set of outcomes:
+    /// each member, with how often the rule allowed it (chances) and how
+    /// often it turned up.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub set_members: BTreeMap<String, BTreeMap<String, [u64; 2]>>,
+    /// The same, counting only the statements where one of the model's
+    /// states alone allowed the member (so a sighting was its doing).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub set_members_alone: BTreeMap<String, BTreeMap<String, [u64; 2]>>,
     /// Members of predicted sets that never turned up in enough chances
     /// ([`over_wide`]): where the model may allow more than the OS does.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -169,6 +174,10 @@ pub struct OverWide {
     /// How many chances it needs before its absence counts (200, or more
     /// for a member with a measured rare rate).
     pub needed: u64,
+    /// The chances counted are those where one state alone allowed it
+    /// (its absence elsewhere may be hidden by other states that allow it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub alone: bool,
 }
 
 /// Chances a set's member gets before its absence counts.
@@ -177,20 +186,28 @@ pub const OVER_WIDE_CHANCES: u64 = 200;
 /// The members of predicted sets that never turned up in enough chances:
 /// 200, or for a member with a measured rate (`(rule, member, rate)`,
 /// [`crate::model::rules::MEASURED_RATES`]) as many as make 5 expected.
-pub fn over_wide(members: &BTreeMap<String, BTreeMap<String, [u64; 2]>>, rates: &[(&str, &str, f64)]) -> Vec<OverWide> {
-    let mut out = Vec::new();
-    for (rule, ms) in members {
-        for (member, [chances, seen]) in ms {
-            let rate = rates.iter().find(|(r, m, _)| r == rule && m == member).map(|(_, _, x)| *x);
-            let needed = match rate {
-                Some(x) if x > 0.0 => ((5.0 / x).ceil() as u64).max(OVER_WIDE_CHANCES),
-                _ => OVER_WIDE_CHANCES,
-            };
-            if *seen == 0 && *chances >= needed {
-                out.push(OverWide { rule: rule.clone(), member: member.clone(), chances: *chances, needed });
+/// Counted over every statement where the rule allowed the member, and
+/// apart over those where one state alone allowed it: a member the rule
+/// adds where nothing else allows it is flagged even if other states allow
+/// it elsewhere and it turns up there.
+pub fn over_wide(members: &crate::run::SetMembers, rates: &[(&str, &str, f64)]) -> Vec<OverWide> {
+    let mut out: Vec<OverWide> = Vec::new();
+    for (map, alone) in [(&members.all, false), (&members.alone, true)] {
+        for (rule, ms) in map {
+            for (member, [chances, seen]) in ms {
+                let rate = rates.iter().find(|(r, m, _)| r == rule && m == member).map(|(_, _, x)| *x);
+                let needed = match rate {
+                    Some(x) if x > 0.0 => ((5.0 / x).ceil() as u64).max(OVER_WIDE_CHANCES),
+                    _ => OVER_WIDE_CHANCES,
+                };
+                let known = out.iter().any(|w| &w.rule == rule && &w.member == member);
+                if *seen == 0 && *chances >= needed && !known {
+                    out.push(OverWide { rule: rule.clone(), member: member.clone(), chances: *chances, needed, alone });
+                }
             }
         }
     }
+    out.sort_by(|a, b| (&a.rule, &a.member).cmp(&(&b.rule, &b.member)));
     out
 }
 
