@@ -888,7 +888,71 @@ pub fn cells(platform: Platform) -> Vec<Cell> {
         v.extend(groups(platform));
         v.extend(crowds(platform));
     }
+    if platform == Platform::Linux {
+        v.extend(receivers(platform));
+    }
     v
+}
+
+/// Connected UDP sockets and the CPU they received on (a hole cargo-mutants
+/// showed: no cell had a socket win by compute_score's same-CPU bonus).
+/// Two sockets with reuseaddr (and reuseport) on one address, each
+/// connected to the loopback's port 0 so that they take the probes; one
+/// receives before the other exists, or before it connects, or neither
+/// has received when both are connected; then probes. A connected UDP
+/// socket records the CPU a datagram came in on, and wins over an equal
+/// that comes first in the chain when the next one comes in on that CPU.
+pub fn receivers(platform: Platform) -> Vec<Cell> {
+    let mut out = Vec::new();
+    for kind in [Kind::UDP4, Kind::UDP6] {
+        for &addr in &family_addrs(kind)[..2] {
+            let peer = loopback_for(kind, addr);
+            for opts in linux_reuse_sets(platform).into_iter().filter(|o| o.contains(&SockOpt::ReuseAddr)) {
+                for (order, what) in ["a receives, then b", "both connect, then receive", "a receives, then b connects"]
+                    .iter()
+                    .enumerate()
+                {
+                    let open = |s: &mut Vec<Stmt>, name: &str| {
+                        s.push(Stmt::Socket { name: n(name), kind, other: false });
+                        for o in &opts {
+                            s.push(Stmt::Set { name: n(name), opt: *o, on: true });
+                        }
+                        s.push(Stmt::Bind { name: n(name), addr, port: Port::Sym(1) });
+                    };
+                    let connect = |name: &str| Stmt::Connect { name: n(name), addr: peer, port: Port::Zero };
+                    let probe = Stmt::Probe { kind, addr: peer, port: Port::Sym(1) };
+                    let mut s = Vec::new();
+                    open(&mut s, "a");
+                    match order {
+                        0 => {
+                            s.push(connect("a"));
+                            s.push(probe.clone());
+                            open(&mut s, "b");
+                            s.push(connect("b"));
+                        }
+                        1 => {
+                            open(&mut s, "b");
+                            s.push(connect("a"));
+                            s.push(connect("b"));
+                        }
+                        _ => {
+                            s.push(connect("a"));
+                            open(&mut s, "b");
+                            s.push(probe.clone());
+                            s.push(connect("b"));
+                        }
+                    }
+                    s.push(probe.clone());
+                    s.push(probe);
+                    let key = (s.len() - 2..s.len()).collect();
+                    let o: Vec<&str> = opts.iter().map(|x| x.keyword()).collect();
+                    let name = format!("two {kind} {{{}}} on {addr} connected to {peer}:0: {what}", o.join(","));
+                    out.push(Cell { name, case: Case::from_stmts(s), key });
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The matrix as a source of cases for a campaign.
