@@ -25,7 +25,7 @@ fn the_linux_corpus_agrees_with_this_kernel() {
 }
 
 /// The Windows corpus against this Windows host (under Wine: the `wine`
-/// model and the `wine@8.0` records); `as other` cases are skipped.
+/// model, calibrated, and its records); `as other` cases are skipped.
 #[cfg(windows)]
 #[test]
 fn the_windows_corpus_agrees_with_this_host() {

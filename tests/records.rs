@@ -1,7 +1,7 @@
 //! Every `#=` record in the Linux and Windows corpora, held against the
 //! model of the spec it names, without running anything: the outcomes one
 //! build recorded (`linux@6.18`, `linux@6.18+role-lock`, `linux@6.1+mapped-any-missed`,
-//! `linux@6.12`, `wine@8.0`) must
+//! `linux@6.12`, `wine@8.0+role-lock`) must
 //! be allowed by that spec's model on every machine, including one that
 //! runs another build. (The live corpus check compares the host's own
 //! record with the host; this covers the builds the host is not.)
@@ -63,7 +63,7 @@ fn every_record_is_allowed_by_the_model_of_its_spec() {
     }
     assert!(wrong.is_empty(), "{} of {checked} records not allowed:\n{}", wrong.len(), wrong.join("\n"));
     // Both 6.18 builds, Debian's 6.1 and 6.12 kernels (under qemu) and Wine have records.
-    for s in ["linux@6.18", "linux@6.18+role-lock", "linux@6.1+mapped-any-missed", "linux@6.12", "wine@8.0"] {
+    for s in ["linux@6.18", "linux@6.18+role-lock", "linux@6.1+mapped-any-missed", "linux@6.12", "wine@8.0+role-lock"] {
         assert!(specs_seen.contains(s), "no {s} records: {specs_seen:?}");
     }
     assert!(checked > 5000, "{checked}");

@@ -137,7 +137,10 @@ pub fn for_spec(spec: &ModelSpec, host: &HostSettings) -> Box<dyn Model> {
         Platform::FreeBsd => Box::new(bsd::Bsd::freebsd(spec.version.clone())),
         Platform::MacOs => Box::new(bsd::Bsd::macos(spec.version.clone())),
         Platform::Windows => Box::new(windows::Windows::new(spec.version.clone())),
-        Platform::Wine => Box::new(wine::Wine::new(spec.version.clone())),
+        Platform::Wine => Box::new(
+            wine::Wine::new(spec.version.clone())
+                .with_role_lock(spec.has(variants::name_of(rules::WINE_TCP_ROLE_LOCK))),
+        ),
     }
 }
 

@@ -6,7 +6,7 @@
 //! upstream model and the model with the variant. A live run on the host
 //! runs each probe and picks the variants from the results alone.
 
-use super::rules::{LINUX_TCP_MAPPED_ANY_MISSED, LINUX_TCP_ROLE_LOCK};
+use super::rules::{LINUX_TCP_MAPPED_ANY_MISSED, LINUX_TCP_ROLE_LOCK, WINE_TCP_ROLE_LOCK};
 use crate::platform::{ModelSpec, Platform};
 
 /// One known variant.
@@ -55,6 +55,18 @@ pub const VARIANTS: &[Variant] = &[
                 bind a [::ffff:0.0.0.0]:P1\n\
                 bind b [::ffff:127.0.0.1]:P1\n\
                 close b\n\
+                close a\n",
+    },
+    Variant {
+        platform: Platform::Wine,
+        rule: WINE_TCP_ROLE_LOCK,
+        probe: "# Calibration of wine.tcp.role-lock: under Wine, may a socket whose refused\n\
+                # connect a second connect ended (ECONNABORTED) listen? On an upstream\n\
+                # Linux kernel: yes; on a role-lock build: EINVAL.\n\
+                a = socket tcp4\n\
+                connect a 127.0.0.1:P1\n\
+                connect a 127.0.0.1:P2\n\
+                listen a\n\
                 close a\n",
     },
 ];

@@ -31,12 +31,21 @@ pub struct Wine {
     /// The Windows model it is laid over: the newest Windows behaviour (a
     /// Wine version is no Windows version).
     windows: Windows,
+    /// The Linux kernel under it was built with role-lock (variant
+    /// `+role-lock`, [`WINE_TCP_ROLE_LOCK`]).
+    role_lock: bool,
 }
 
 impl Wine {
     /// The model of Wine `version` (`None`: the newest).
     pub fn new(version: Option<Version>) -> Wine {
-        Wine { version, windows: Windows::new(None) }
+        Wine { version, windows: Windows::new(None), role_lock: false }
+    }
+
+    /// The same model on a Linux kernel built with role-lock (or not).
+    pub fn with_role_lock(mut self, on: bool) -> Wine {
+        self.role_lock = on;
+        self
     }
 
     /// Wine's answer: its own where Wine decides differently, else the
@@ -53,7 +62,7 @@ impl Wine {
                 };
                 live(slot).map_or_else(|p| p, |id| bind(&self.windows, st, id, addr, port, ctx))
             }
-            Op::Listen { slot } => live(slot).map_or_else(|p| p, |id| listen(st, id, ctx)),
+            Op::Listen { slot } => live(slot).map_or_else(|p| p, |id| listen(st, id, ctx, self.role_lock)),
             Op::Connect { slot, addr, .. } => {
                 live(slot).map_or_else(|p| p, |id| connect(&self.windows, st, id, addr, ctx))
             }
@@ -73,12 +82,17 @@ impl Wine {
 }
 
 /// Rules that name a Wine divergence even where the outcome alone would
-/// not show it (it follows from an earlier one).
-const FOLLOW_ON: &[&str] = &[WINE_TCP_DELIVER_FIRST_ONLY, WINE_TCP_HOST_REUSEADDR];
+/// not show it (it follows from an earlier one), and the build variant's
+/// rule, which names every statement it decides.
+const FOLLOW_ON: &[&str] = &[WINE_TCP_DELIVER_FIRST_ONLY, WINE_TCP_HOST_REUSEADDR, WINE_TCP_ROLE_LOCK];
 
 impl Model for Wine {
     fn spec(&self) -> ModelSpec {
-        ModelSpec::versioned(Platform::Wine, self.version.clone())
+        let mut spec = ModelSpec::versioned(Platform::Wine, self.version.clone());
+        if self.role_lock {
+            spec.variants.insert(super::variants::name_of(WINE_TCP_ROLE_LOCK).to_string());
+        }
+        spec
     }
 
     fn step(&self, st: &State, op: &Op, ctx: &StepCtx<'_>) -> Prediction {
@@ -97,8 +111,10 @@ impl Model for Wine {
     }
 
     fn rule_ids(&self) -> Vec<&'static str> {
+        let spec = self.spec();
         let ids = rule_ids_of(&["windows", "wine"]).into_iter();
-        ids.filter(|id| super::rules::applies(id, self.version.as_ref())).collect()
+        ids.filter(|id| super::rules::applies(id, self.version.as_ref()) && super::variants::allows(id, &spec))
+            .collect()
     }
 }
 
@@ -439,8 +455,8 @@ fn bind(w: &Windows, st: &State, id: SockId, addr: Addr, port: Option<PortVal>, 
 /// listen under Wine: Wine wants a bound socket (EINVAL, before it looks at
 /// the type) and a stream one (EOPNOTSUPP); Linux refuses a connected or
 /// still-connecting socket (EINVAL) and an address an overlapping socket
-/// listens on (EADDRINUSE).
-fn listen(st: &State, id: SockId, ctx: &StepCtx<'_>) -> Prediction {
+/// listens on (EADDRINUSE). `role_lock`: the kernel's build variant.
+fn listen(st: &State, id: SockId, ctx: &StepCtx<'_>, role_lock: bool) -> Prediction {
     let s = st.sock(id);
     if !wine_bound(s) {
         return fail(WINE_LINUX_ERRORS, EINVAL, st);
@@ -457,15 +473,14 @@ fn listen(st: &State, id: SockId, ctx: &StepCtx<'_>) -> Prediction {
     let p = listen_linux(st, id, s, ctx);
     if s.ehashed && p.outcomes().contains(&Outcome::Ok) {
         // A refused connect went out and a later one (ECONNABORTED) ended
-        // it: upstream Linux listens, a role-lock build refuses
-        // (linux.tcp.role-lock).
-        let mut p = p;
-        // The refusal comes after listen took a port (linux.tcp.role-lock).
-        let mut no = st.clone();
-        no.sock_mut(id).hidden_port = true;
-        p.branches.push(super::Branch { outcome: Outcome::Err(EINVAL), state: no });
-        p.rule = WINE_TCP_LISTEN_AFTER_ABORT;
-        return p;
+        // it: upstream Linux listens, a role-lock build refuses, after
+        // listen took a port (linux.tcp.role-lock).
+        if role_lock {
+            let mut no = st.clone();
+            no.sock_mut(id).hidden_port = true;
+            return fail(WINE_TCP_ROLE_LOCK, EINVAL, &no);
+        }
+        return Prediction { rule: WINE_TCP_LISTEN_AFTER_ABORT, ..p };
     }
     p
 }
@@ -646,12 +661,18 @@ mod tests {
 
     #[test]
     fn listen_after_an_aborted_connect_depends_on_the_kernel_build() {
-        let r =
-            predict("b = socket tcp6\nconnect b [::1]:P1\nlisten b\nconnect b [::1]:P2\nlisten b\nset b v6only on\n");
-        assert_eq!(r[2].0, "EINVAL");
-        assert_eq!(r[3], ("ECONNABORTED".into(), WINE_LINUX_ERRORS));
-        assert_eq!(r[4], ("{EINVAL,ok}".into(), WINE_TCP_LISTEN_AFTER_ABORT));
-        // Either way Linux's socket has a port now.
-        assert_eq!(r[5].0, "EINVAL");
+        let text = "b = socket tcp6\nconnect b [::1]:P1\nlisten b\nconnect b [::1]:P2\nlisten b\nset b v6only on\n";
+        let on = |role_lock| predict_with(&Wine::new(None).with_role_lock(role_lock), text);
+        for (role_lock, listen) in
+            [(false, ("ok", WINE_TCP_LISTEN_AFTER_ABORT)), (true, ("EINVAL", WINE_TCP_ROLE_LOCK))]
+        {
+            let r = on(role_lock);
+            assert_eq!(r[2].0, "EINVAL");
+            assert_eq!(r[3], ("ECONNABORTED".into(), WINE_LINUX_ERRORS));
+            assert_eq!((r[4].0.as_str(), r[4].1), listen, "role-lock {role_lock}");
+            // Either way Linux's socket has a port now.
+            assert_eq!(r[5].0, "EINVAL");
+        }
+        assert_eq!(Wine::new(None).with_role_lock(true).spec().to_string(), "wine+role-lock");
     }
 }

@@ -62,6 +62,9 @@ rules! {
         "accept of a connection its client reset before it was accepted: WSAENOTCONN, and the connection is gone (the next accept takes the next one). Linux hands the reset connection out; Windows documents WSAECONNRESET for this (windows.tcp.accept). Where in Wine the WSAENOTCONN is made was not traced in its source.",
         "Runs under Wine 8.0: tcp4 and tcp6, specific and wildcard listeners, 4 of 4 (corpus/windows/connect/accept-reset.case); Linux inet_accept (a reset child is still handed out).";
     WINE_TCP_LISTEN_AFTER_ABORT = "wine.tcp.listen-after-abort",
-        "listen on a TCP socket whose connect was refused and whose next connect ended that with ECONNABORTED: Wine passes listen to Linux, whose socket is unconnected again with no port; upstream Linux binds a new port and listens (ok), kernels built with the role-lock variant refuse a socket that was put in the established table (EINVAL, linux.tcp.role-lock). Wine's model has no variants, so both.",
-        "Linux net/ipv4/af_inet.c __inet_stream_connect (sock_error path: SS_UNCONNECTED), inet_listen; linux.tcp.role-lock; runs under Wine 8.0 on a role-lock kernel (6.18.44-fc-v1045): EINVAL, 2 of 2.";
+        "listen on a TCP socket whose connect was refused and whose next connect ended that with ECONNABORTED: Wine passes listen to Linux, whose socket is unconnected again with no port; upstream Linux binds a new port and listens (ok). On a kernel built with the role-lock variant, wine.tcp.role-lock.",
+        "Linux net/ipv4/af_inet.c __inet_stream_connect (sock_error path: SS_UNCONNECTED), inet_listen.";
+    WINE_TCP_ROLE_LOCK = "wine.tcp.role-lock",
+        "A build variant of the Linux kernel under Wine (linux.tcp.role-lock), chosen by a calibration probe, not by Wine's version: listen on a TCP socket whose refused connect was ended by a later one (ECONNABORTED) takes a port and is refused, EINVAL, since the socket was put in the established table (upstream: ok, wine.tcp.listen-after-abort).",
+        "Linux inet_listen and linux.tcp.role-lock; runs under Wine 8.0 on a role-lock kernel (6.18.44-fc-v1045): EINVAL for tcp4 and tcp6, every run (corpus/windows/connect/listen-after-abort.case).";
 }
