@@ -310,6 +310,37 @@ fn sigint_stops_a_run_and_writes_the_summary() {
     std::fs::remove_dir_all(&d).unwrap();
 }
 
+/// Ctrl-C during `selftest mutants` prints the mutants finished so far,
+/// never the one under way as a survivor, says it was interrupted, and
+/// exits 2 (the check did not run to the end).
+#[cfg(target_os = "linux")]
+#[test]
+fn sigint_stops_selftest_mutants_without_a_false_survivor() {
+    if !live_allowed("selftest-sigint") {
+        return;
+    }
+    // The one mutant needs many 2 s connects in its fuzz time: Ctrl-C
+    // comes in the baseline or while it runs.
+    let child = bin()
+        .args(["selftest", "mutants", "--rule", "linux.tcp.mapped-ops-stale", "--kind", "wider-error"])
+        .args(["--mutant-time", "60s"])
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    signal(&child, libc::SIGINT);
+    let t0 = std::time::Instant::now();
+    let o = child.wait_with_output().unwrap();
+    assert!(t0.elapsed() < std::time::Duration::from_secs(15));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(!out.contains("not killed  "), "{out}");
+    assert!(out.contains("interrupted: 0 of "), "{out}");
+    assert_eq!(out.lines().last(), Some("mutation score 0/0"), "{out}");
+}
+
 /// kill -9 at any moment leaves a CSV that a CSV reader parses whole.
 #[cfg(target_os = "linux")]
 #[test]

@@ -101,6 +101,11 @@ pub struct Report {
     pub baseline_time: Duration,
     /// Over-wide members of the unmutated model in the baseline matrix.
     pub baseline_over_wide: Vec<crate::report::OverWide>,
+    /// Mutants made for this host; `rows` holds those that ran to the end.
+    pub planned: usize,
+    /// Ctrl-C stopped the run: the rows are the mutants finished before it
+    /// (the one under way is dropped, never counted as a survivor).
+    pub interrupted: bool,
 }
 
 impl Report {
@@ -368,6 +373,10 @@ pub fn run(session: &Session, o: &Options, progress: &mut dyn FnMut(&Row)) -> Re
         report.baseline_cells = pass.run()?.cases;
     }
     report.baseline_time = t0.elapsed();
+    if crate::interrupt::requested() {
+        report.interrupted = true;
+        return Ok(report);
+    }
     report.baseline_mismatches = mismatches.load(Ordering::Relaxed);
     report.baseline_over_wide =
         crate::report::over_wide(&members.into_inner().expect("members lock"), crate::model::rules::MEASURED_RATES);
@@ -455,6 +464,11 @@ pub fn run(session: &Session, o: &Options, progress: &mut dyn FnMut(&Row)) -> Re
         }
     }
 
+    report.planned = mutants.len();
+    if crate::interrupt::requested() {
+        report.interrupted = true;
+        return Ok(report);
+    }
     for mutant in mutants {
         let m = Mutated::new(base, mutant);
         let started = Instant::now();
@@ -538,11 +552,13 @@ pub fn run(session: &Session, o: &Options, progress: &mut dyn FnMut(&Row)) -> Re
                 }
             }
         }
-        progress(&row);
-        report.rows.push(row);
         if crate::interrupt::requested() {
+            // Its passes were cut short: it is neither killed nor alive.
+            report.interrupted = true;
             break;
         }
+        progress(&row);
+        report.rows.push(row);
     }
     Ok(report)
 }

@@ -140,8 +140,18 @@ fn mutants_cmd(a: MutantsArgs) -> Result<u8> {
         by(Killer::None),
         report.median_kill().map(secs).unwrap_or_else(|| "-".into())
     )?;
+    if report.interrupted {
+        writeln!(
+            out,
+            "interrupted: {n} of {} mutants ran to the end (the score counts only those)",
+            report.planned.max(n)
+        )?;
+    }
     writeln!(out, "mutation score {k}/{n}")?;
     out.flush()?;
+    if report.interrupted {
+        return Ok(2);
+    }
     if report.baseline_mismatches > 0 {
         eprintln!(
             "warning: the unmutated model mismatched {} matrix cell(s): sockdiff matrix shows them",
