@@ -419,6 +419,11 @@ pub fn run(session: &Session, o: &Options, progress: &mut dyn FnMut(&Row)) -> Re
         };
         pass.run()?;
         (fuzz_reached, fuzz_cases_of) = fr.into_inner().expect("lock");
+        if crate::interrupt::requested() {
+            // What the cut-short fuzz did not reach says nothing.
+            report.interrupted = true;
+            return Ok(report);
+        }
     }
 
     // Rules of the family this host's model does not have, and rules

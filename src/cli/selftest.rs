@@ -140,12 +140,10 @@ fn mutants_cmd(a: MutantsArgs) -> Result<u8> {
         by(Killer::None),
         report.median_kill().map(secs).unwrap_or_else(|| "-".into())
     )?;
-    if report.interrupted {
-        writeln!(
-            out,
-            "interrupted: {n} of {} mutants ran to the end (the score counts only those)",
-            report.planned.max(n)
-        )?;
+    if report.interrupted && report.planned == 0 {
+        writeln!(out, "interrupted: in the baseline, before any mutant ran")?;
+    } else if report.interrupted {
+        writeln!(out, "interrupted: {n} of {} mutants ran to the end (the score counts only those)", report.planned)?;
     }
     writeln!(out, "mutation score {k}/{n}")?;
     out.flush()?;
