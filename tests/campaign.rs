@@ -54,7 +54,12 @@ fn a_campaign_runs_through_the_library_alone() {
     assert_eq!(done.code, 0);
     assert_eq!(done.summary.counts.cases, n);
     assert_eq!(done.records.len() as u64, n);
-    assert!(done.records.iter().all(|r| r.steps.iter().all(|s| s.agrees())));
+    // Every cell agrees, but one whose disagreement did not come back in
+    // its re-runs (counted as flaky, never reported: a probe on a loaded
+    // machine can miss its answer once).
+    let disagreeing = done.records.iter().filter(|r| !r.steps.iter().all(|s| s.agrees())).count() as u64;
+    assert_eq!(done.summary.counts.mismatches, 0);
+    assert!(disagreeing <= done.summary.counts.flaky, "{disagreeing} > {:?}", done.summary.flaky_signatures);
     remove(&d);
 }
 
