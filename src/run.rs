@@ -309,11 +309,28 @@ impl SetMembers {
     /// Adds `chances` chances of `member` under `rule`, `seen` of them
     /// with the member turning up.
     pub fn add(&mut self, rule: &str, member: &str, alone: bool, chances: u64, seen: u64) {
-        let maps = if alone { vec![&mut self.all, &mut self.alone] } else { vec![&mut self.all] };
-        for map in maps {
+        Self::add_to(&mut self.all, &mut self.alone, rule, member, alone, chances, seen);
+    }
+
+    /// [`SetMembers::add`] into a pair of maps held elsewhere (a summary's
+    /// `set_members` and `set_members_alone`).
+    pub fn add_to(
+        all: &mut MemberMap,
+        lone: &mut MemberMap,
+        rule: &str,
+        member: &str,
+        alone: bool,
+        chances: u64,
+        seen: u64,
+    ) {
+        let one = |map: &mut MemberMap| {
             let e = map.entry(rule.to_string()).or_default().entry(member.to_string()).or_default();
             e[0] += chances;
             e[1] += seen;
+        };
+        one(all);
+        if alone {
+            one(lone);
         }
     }
 
@@ -547,7 +564,7 @@ mod tests {
             let r = run_case(&wide, &mut ex, &prog, &can).unwrap();
             assert_eq!(r.verdict, Verdict::Agree, "a wider set never mismatches");
             count_set_members(&mut members, &r, None);
-            let flagged = crate::report::over_wide(&members, MEASURED_RATES);
+            let flagged = crate::report::over_wide(&members.all, &members.alone, MEASURED_RATES);
             if n < crate::report::OVER_WIDE_CHANCES {
                 assert!(flagged.is_empty(), "{n}: {flagged:?}");
             } else {
@@ -564,9 +581,9 @@ mod tests {
         // A member with a measured rare rate needs as many chances as make 5 expected.
         let mut rare = SetMembers::default();
         rare.add(LINUX_TCP_FIN_WAIT2_RACE, "ok", true, 200, 0);
-        assert!(crate::report::over_wide(&rare, MEASURED_RATES).is_empty());
+        assert!(crate::report::over_wide(&rare.all, &rare.alone, MEASURED_RATES).is_empty());
         rare.add(LINUX_TCP_FIN_WAIT2_RACE, "ok", true, 706, 0);
-        assert_eq!(crate::report::over_wide(&rare, MEASURED_RATES)[0].needed, 906);
+        assert_eq!(crate::report::over_wide(&rare.all, &rare.alone, MEASURED_RATES)[0].needed, 906);
     }
 
     /// A rule that adds a member where nothing else allows it is flagged,
@@ -604,13 +621,13 @@ mod tests {
             count_set_members(&mut wide, &run(vec![lone, raced]), None);
             count_set_members(&mut race, &run(vec![real]), None);
         }
-        let flagged = crate::report::over_wide(&wide, MEASURED_RATES);
+        let flagged = crate::report::over_wide(&wide.all, &wide.alone, MEASURED_RATES);
         assert_eq!(flagged.len(), 1, "{flagged:?}");
         assert_eq!((flagged[0].rule.as_str(), flagged[0].member.as_str(), flagged[0].alone), (a, "ok", true));
         assert_eq!(flagged[0].chances, crate::report::OVER_WIDE_CHANCES);
         // Counted over every statement, rule a's ok turned up (in the race).
         assert_eq!(wide.all[a]["ok"], [400, 100]);
-        assert!(crate::report::over_wide(&race, MEASURED_RATES).is_empty());
+        assert!(crate::report::over_wide(&race.all, &race.alone, MEASURED_RATES).is_empty());
         assert_eq!(race.alone[b]["ok"], [200, 67]);
         assert!(!race.all.get(a).is_some_and(|m| m.contains_key("ok")), "rule a never allowed ok there");
     }

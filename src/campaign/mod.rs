@@ -382,12 +382,10 @@ pub fn run_campaign(a: &Campaign<'_>) -> Result<Outcome> {
                     }
                     c.invalid += d.invalid;
                     c.unknown += d.unknown;
-                    let mut set_members = run::SetMembers::default();
                     for ((rule, member, alone), [n, seen]) in d.members {
-                        set_members.add(rule, &member.to_string(), alone, n, seen);
+                        let (all, lone) = (&mut summary.set_members, &mut summary.set_members_alone);
+                        run::SetMembers::add_to(all, lone, rule, &member.to_string(), alone, n, seen);
                     }
-                    run::SetMembers::fold(&mut summary.set_members, &set_members.all);
-                    run::SetMembers::fold(&mut summary.set_members_alone, &set_members.alone);
                     for (k, v) in d.skipped {
                         c.skipped += v;
                         *summary.skipped_reasons.entry(k).or_default() += v;
@@ -547,8 +545,8 @@ fn fill(summary: &mut Summary, rules: &BTreeMap<String, u64>, model: &dyn Model,
     let all = model.rule_ids();
     let missing: Vec<String> = all.iter().filter(|r| !rules.contains_key(**r)).map(|r| r.to_string()).collect();
     summary.coverage = Coverage { fired: all.len() - missing.len(), total: all.len(), missing };
-    let members = run::SetMembers { all: summary.set_members.clone(), alone: summary.set_members_alone.clone() };
-    summary.over_wide = report::over_wide(&members, crate::model::rules::MEASURED_RATES);
+    summary.over_wide =
+        report::over_wide(&summary.set_members, &summary.set_members_alone, crate::model::rules::MEASURED_RATES);
 }
 
 fn write_finding(

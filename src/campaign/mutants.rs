@@ -307,7 +307,7 @@ impl Pass<'_> {
                         end.lock().expect("end lock").productive.push(i);
                     }
                     let added: HashSet<String> = added.iter().map(|o| o.to_string()).collect();
-                    let wide = crate::report::over_wide(&all, crate::model::rules::MEASURED_RATES);
+                    let wide = crate::report::over_wide(&all.all, &all.alone, crate::model::rules::MEASURED_RATES);
                     wide.iter().find(|w| w.rule == m.mutant.rule && added.contains(&w.member)).map(|w| {
                         format!(
                             "over-wide: {} never seen in {} chances (last case: {})",
@@ -373,13 +373,13 @@ pub fn run(session: &Session, o: &Options, progress: &mut dyn FnMut(&Row)) -> Re
         report.baseline_cells = pass.run()?.cases;
     }
     report.baseline_time = t0.elapsed();
+    report.baseline_mismatches = mismatches.load(Ordering::Relaxed);
     if crate::interrupt::requested() {
         report.interrupted = true;
         return Ok(report);
     }
-    report.baseline_mismatches = mismatches.load(Ordering::Relaxed);
-    report.baseline_over_wide =
-        crate::report::over_wide(&members.into_inner().expect("members lock"), crate::model::rules::MEASURED_RATES);
+    let m = members.into_inner().expect("members lock");
+    report.baseline_over_wide = crate::report::over_wide(&m.all, &m.alone, crate::model::rules::MEASURED_RATES);
     let mut baseline = baseline.into_inner().expect("baseline lock");
     for v in baseline.cells_of.values_mut() {
         v.sort_unstable();

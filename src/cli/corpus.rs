@@ -199,7 +199,7 @@ fn check(a: CheckArgs) -> Result<u8> {
     for (_, _, _, r) in &runs {
         run::count_set_members(&mut members, r, None);
     }
-    for w in crate::report::over_wide(&members, crate::model::rules::MEASURED_RATES) {
+    for w in crate::report::over_wide(&members.all, &members.alone, crate::model::rules::MEASURED_RATES) {
         writeln!(summary_to, "{}", over_wide_line(&w))?;
     }
     writeln!(

@@ -216,8 +216,7 @@ fn fold(runs: &[Summary], run_id: &str, findings: usize, repeats: usize) -> Summ
             counts: r.counts.clone(),
         });
     }
-    let members = crate::run::SetMembers { all: s.set_members.clone(), alone: s.set_members_alone.clone() };
-    s.over_wide = super::over_wide(&members, crate::model::rules::MEASURED_RATES);
+    s.over_wide = super::over_wide(&s.set_members, &s.set_members_alone, crate::model::rules::MEASURED_RATES);
     s.counts.mismatches = findings as u64;
     s.counts.repeats += repeats as u64;
     let missing: Vec<String> = missing.unwrap_or_default().into_iter().collect();

@@ -190,9 +190,13 @@ pub const OVER_WIDE_CHANCES: u64 = 200;
 /// apart over those where one state alone allowed it: a member the rule
 /// adds where nothing else allows it is flagged even if other states allow
 /// it elsewhere and it turns up there.
-pub fn over_wide(members: &crate::run::SetMembers, rates: &[(&str, &str, f64)]) -> Vec<OverWide> {
+pub fn over_wide(
+    all: &crate::run::MemberMap,
+    lone: &crate::run::MemberMap,
+    rates: &[(&str, &str, f64)],
+) -> Vec<OverWide> {
     let mut out: Vec<OverWide> = Vec::new();
-    for (map, alone) in [(&members.all, false), (&members.alone, true)] {
+    for (map, alone) in [(all, false), (lone, true)] {
         for (rule, ms) in map {
             for (member, [chances, seen]) in ms {
                 let rate = rates.iter().find(|(r, m, _)| r == rule && m == member).map(|(_, _, x)| *x);
